@@ -1,0 +1,36 @@
+# urbanreport: `make demo` sets everything up and runs the main job; `make test` runs the tests.
+# Only python3 (3.11+) and pip are needed on the machine; everything else is installed here.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export URBANREPORT_HOME ?= $(CURDIR)/var
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: install demo test lint bench serve stop clean
+
+$(BIN)/urbanreport: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/urbanreport
+
+demo: install
+	$(BIN)/urbanreport sample --years 2022-2024
+	$(BIN)/urbanreport demo
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Charts and PDF rendering of the annual report and the monthly brief."""

@@ -1,0 +1,128 @@
+-- Warehouse schema. Idempotent: run at every connection that writes.
+-- Core tables hold the current version of each record, keyed as in the data contract. Keys are
+-- enforced by the MERGE statements (sql/merge/), not by PRIMARY KEY constraints, so the same SQL
+-- runs on DuckLake, which has none.
+
+CREATE SEQUENCE IF NOT EXISTS batch_seq START 1;
+
+-- One row per file (or HTTP pull) ingested. rows_read = rows_loaded + rows_rejected.
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id      BIGINT PRIMARY KEY,
+    source        VARCHAR NOT NULL,
+    file_name     VARCHAR NOT NULL,
+    content_hash  VARCHAR NOT NULL,
+    file_mtime    TIMESTAMP,
+    rows_read     BIGINT NOT NULL,
+    rows_loaded   BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    status        VARCHAR NOT NULL,      -- loaded | refused (whole file refused)
+    message       VARCHAR,               -- why a whole file was refused, or notes (extra columns)
+    loaded_at     TIMESTAMP NOT NULL,    -- Asia/Shanghai wall time
+    CHECK (rows_read = rows_loaded + rows_rejected)
+);
+
+-- Refused rows, one line per problem found (a row may have several). row_number is the row in
+-- the file as a spreadsheet shows it (header = row 1) or the line number for JSON Lines.
+CREATE TABLE IF NOT EXISTS rejects (
+    batch_id   BIGINT NOT NULL,
+    source     VARCHAR NOT NULL,
+    file_name  VARCHAR NOT NULL,
+    row_number BIGINT,
+    column_name VARCHAR,
+    raw_value  VARCHAR,
+    reason     VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS permits (
+    permit_id     VARCHAR NOT NULL,
+    item_name     VARCHAR NOT NULL,
+    applicant     VARCHAR,
+    channel       VARCHAR NOT NULL,
+    received_date DATE NOT NULL,
+    decided_date  DATE,
+    status        VARCHAR NOT NULL,
+    promised_days INTEGER NOT NULL,
+    fee_yuan      DECIMAL(14, 2) NOT NULL,
+    e_license     BOOLEAN NOT NULL,
+    batch_id      BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS enforcement (
+    case_id             VARCHAR NOT NULL,
+    filed_date          DATE NOT NULL,
+    decided_date        DATE,
+    closed_date         DATE,
+    street              VARCHAR NOT NULL,
+    category            VARCHAR NOT NULL,
+    party_name          VARCHAR,
+    party_id            VARCHAR,
+    penalty_type        VARCHAR,
+    fine_yuan           DECIMAL(14, 2) NOT NULL,
+    is_major            BOOLEAN NOT NULL,
+    legal_review        BOOLEAN NOT NULL,
+    collective_decision BOOLEAN NOT NULL,
+    disclosed_date      DATE,
+    review_outcome      VARCHAR,
+    review_date         DATE,
+    batch_id            BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS demolition (
+    record_id       VARCHAR NOT NULL,
+    street          VARCHAR NOT NULL,
+    address         VARCHAR,
+    demolished_date DATE NOT NULL,
+    area_m2         DECIMAL(14, 2) NOT NULL,
+    building_type   VARCHAR,
+    batch_id        BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS demolition_targets (
+    campaign   VARCHAR NOT NULL,
+    street     VARCHAR NOT NULL,
+    start_date DATE NOT NULL,
+    end_date   DATE NOT NULL,
+    target_m2  DECIMAL(14, 2) NOT NULL,
+    batch_id   BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS dcm_cases (
+    case_id       VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,
+    case_class    VARCHAR NOT NULL,
+    category      VARCHAR NOT NULL,
+    subcategory   VARCHAR,
+    street        VARCHAR NOT NULL,
+    reported_at   TIMESTAMP NOT NULL,
+    registered_at TIMESTAMP,
+    dispatched_at TIMESTAMP,
+    deadline_at   TIMESTAMP,
+    disposed_at   TIMESTAMP,
+    closed_at     TIMESTAMP,
+    rework_count  INTEGER NOT NULL,
+    updated_at    TIMESTAMP,
+    batch_id      BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS legal_activities (
+    date          DATE NOT NULL,
+    activity_type VARCHAR NOT NULL,
+    title         VARCHAR NOT NULL,
+    participants  INTEGER,
+    batch_id      BIGINT NOT NULL
+);
+
+-- Highest updated_at loaded from the HTTP source: the next pull asks only for newer records.
+CREATE TABLE IF NOT EXISTS http_watermarks (
+    source     VARCHAR PRIMARY KEY,
+    updated_at TIMESTAMP NOT NULL
+);
+
+-- Official working-day calendar (see urbanreport/workdays.py). workday_seq counts working days
+-- up to and including d, so wd(a, b) = seq(b) - seq(a).
+CREATE TABLE IF NOT EXISTS calendar_days (
+    d           DATE PRIMARY KEY,
+    is_workday  BOOLEAN NOT NULL,
+    workday_seq INTEGER NOT NULL,
+    provisional BOOLEAN NOT NULL        -- true where the official calendar was not available
+);

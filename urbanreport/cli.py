@@ -1,0 +1,168 @@
+"""The `urbanreport` command: argument parsing only; every subcommand calls a plain function.
+
+Heavy modules (Prefect, matplotlib, reportlab) are imported inside the subcommand that needs
+them, so `urbanreport ingest` or `urbanreport rejects` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from urbanreport.config import Settings, load_settings
+
+
+def _years(text: str) -> list[int]:
+    """`2023` or `2022-2024` → list of years."""
+    first, _, last = text.partition("-")
+    start, end = int(first), int(last or first)
+    if end < start:
+        raise argparse.ArgumentTypeError(f"年份范围无效：{text}")
+    return list(range(start, end + 1))
+
+
+def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.sample import write_sample
+
+    written = write_sample(settings, years=args.years, scale=args.scale, seed=args.seed)
+    for path in written:
+        print(path.relative_to(settings.home))
+    print(f"示例数据已写入 {settings.inbox}（{len(written)} 个文件）")
+    return 0
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.ingest import format_summary, ingest_all
+
+    summary = ingest_all(settings, full_refresh=args.full_refresh)
+    print(format_summary(summary))
+    return 0
+
+
+def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.ingest import format_rejects, list_rejects
+
+    rows = list_rejects(settings, source=args.source, limit=args.limit)
+    print(format_rejects(rows))
+    return 0
+
+
+def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.indicators import Period, compute_for, format_table
+
+    result = compute_for(settings, Period.parse(args.period))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.indicators import Period
+    from reports.build import render
+
+    entry = render(settings, Period.parse(args.period))
+    print(entry.path)
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.pipeline import monthly_run
+
+    monthly_run(period=args.period)
+    return 0
+
+
+def cmd_rerun(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.pipeline import fiscal_year_rerun
+
+    fiscal_year_rerun(fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.pipeline import demo
+
+    demo(settings)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.portal.app import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.docs import write_docs
+
+    for path in write_docs():
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="urbanreport",
+        description="城市管理和综合执法局 法治政府建设数据：入库、指标、报告。",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[Settings, argparse.Namespace], int], help_: str):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("sample", cmd_sample, "写入示例数据（2023年数据与已公开的年度报告一致）")
+    p.add_argument("--years", type=_years, default=_years("2022-2024"), help="如 2022-2024")
+    p.add_argument("--scale", type=int, default=1, help="1 = 区级, 10 = 市级, 100 = 省级基准")
+    p.add_argument("--seed", type=int, default=20231231)
+
+    p = add("ingest", cmd_ingest, "导入收件箱中的新文件（以及已配置的HTTP数据源）")
+    p.add_argument("--full-refresh", action="store_true", help="HTTP数据源忽略水位线，全量拉取")
+
+    p = add("rejects", cmd_rejects, "列出被拒绝的数据行及原因")
+    p.add_argument("--source", help="只看某个数据源，如 enforcement")
+    p.add_argument("--limit", type=int, default=200)
+
+    p = add("indicators", cmd_indicators, "计算某个统计期的指标，如 2023 或 2023-07")
+    p.add_argument("--period", required=True)
+    p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
+
+    p = add("report", cmd_report, "生成PDF报告：年度（2023）或月报（2023-07）")
+    p.add_argument("--period", required=True)
+
+    p = add("run", cmd_run, "运行月度流程（默认上个月，按北京时间）")
+    p.add_argument("--period", default=None)
+
+    p = add("rerun", cmd_rerun, "重跑整个财年：重新入库、计算并生成全部报告")
+    p.add_argument("--fiscal-year", type=int, required=True)
+    p.add_argument("--full-refresh", action="store_true")
+
+    add("demo", cmd_demo, "为示例数据的各年份运行财年重跑并打印报告位置")
+
+    p = add("serve", cmd_serve, "启动报告下载门户")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+
+    add("docs", cmd_docs, "由数据契约和指标目录重新生成 docs/ 下的用户文档")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    try:
+        return args.func(settings, args)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        # Errors meant for people (bad period, busy warehouse, missing data) without a traceback.
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
