@@ -1,0 +1,3 @@
+INSERT INTO batches
+VALUES ($batch_id, $source, $file_name, $content_hash, $file_mtime, $rows_read, $rows_loaded,
+        $rows_rejected, $status, $message, $loaded_at)

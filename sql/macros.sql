@@ -1,0 +1,104 @@
+-- Value-rule parsers of the data contract ("Value rules" in docs/sources.md), shared by every
+-- file in sql/staging/. Each returns NULL when the text cannot be read; the staging files turn
+-- that NULL into a reject with a reason. TEMP macros so read-only connections can define them.
+
+-- Blank (NULL, empty or only spaces) counts as "not given".
+CREATE OR REPLACE TEMP MACRO ur_blank(v) AS (v IS NULL OR trim(v) = '');
+
+-- Dates: 2023-07-05, 2023/7/5, 2023.07.05, 2023年7月5日, Excel serial numbers (45112),
+-- and ISO timestamps (2023-07-05T10:00:00, with or without an offset; converted to Shanghai).
+CREATE OR REPLACE TEMP MACRO ur_timestamp(v) AS (
+    CASE
+        WHEN ur_blank(v) THEN NULL
+        -- fast path for the common 2023-07-05 / 2023-07-05 14:03:22 (no offset to convert)
+        WHEN TRY_CAST(trim(v) AS TIMESTAMP) IS NOT NULL
+             AND NOT regexp_matches(trim(v), '(Z|[+-][0-9]{2}:?[0-9]{2})$')
+            THEN TRY_CAST(trim(v) AS TIMESTAMP)
+        WHEN regexp_full_match(trim(v), '[0-9]{4,5}(\.[0-9]+)?')
+            THEN CASE WHEN TRY_CAST(trim(v) AS DOUBLE) BETWEEN 1 AND 2958465
+                 THEN TIMESTAMP '1899-12-30 00:00:00'
+                      + to_microseconds(CAST(round(TRY_CAST(trim(v) AS DOUBLE) * 86400000000) AS BIGINT))
+                 END
+        WHEN regexp_matches(trim(v), '(Z|[+-][0-9]{2}:?[0-9]{2})$')
+            THEN timezone('Asia/Shanghai', TRY_CAST(replace(trim(v), 'Z', '+00:00') AS TIMESTAMPTZ))
+        ELSE try_strptime(
+            regexp_replace(trim(v), '[T ]+', ' ', 'g'),
+            ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M', '%Y-%m-%d',
+             '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
+             '%Y.%m.%d %H:%M:%S', '%Y.%m.%d',
+             '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日', '%Y年%m月%d日 %H时%M分'])
+    END
+);
+
+CREATE OR REPLACE TEMP MACRO ur_date(v) AS (CAST(ur_timestamp(v) AS DATE));
+
+-- Money and areas: 3009408, 3,009,408.00, ¥3,009,408, 3009408元, 1,234.5平方米. At most two
+-- decimals; the sign is checked separately so a negative value gets its own reason.
+CREATE OR REPLACE TEMP MACRO ur_amount_text(v) AS (
+    regexp_replace(trim(v), '[¥￥,，\s]|元|人民币|平方米|㎡|m2|m²', '', 'g')
+);
+CREATE OR REPLACE TEMP MACRO ur_amount(v) AS (
+    CASE
+        WHEN ur_blank(v) THEN NULL
+        WHEN regexp_full_match(ur_amount_text(v), '-?[0-9]+(\.[0-9]{1,2})?')
+            THEN CAST(ur_amount_text(v) AS DECIMAL(14, 2))
+    END
+);
+
+-- Integers: "12", "12.0" (as spreadsheets export them).
+CREATE OR REPLACE TEMP MACRO ur_int(v) AS (
+    CASE
+        WHEN ur_blank(v) THEN NULL
+        WHEN regexp_full_match(trim(v), '-?[0-9]+(\.0+)?') THEN TRY_CAST(TRY_CAST(trim(v) AS DOUBLE) AS INTEGER)
+    END
+);
+
+-- Yes/no: 是/否, Y/N, yes/no, true/false, 1/0.
+CREATE OR REPLACE TEMP MACRO ur_bool(v) AS (
+    CASE
+        WHEN ur_blank(v) THEN NULL
+        WHEN lower(trim(v)) IN ('是', 'y', 'yes', 'true', 't', '1', '1.0') THEN TRUE
+        WHEN lower(trim(v)) IN ('否', 'n', 'no', 'false', 'f', '0', '0.0') THEN FALSE
+    END
+);
+
+-- One problem found in a row: column, raw value and a reason in plain words.
+CREATE OR REPLACE TEMP MACRO ur_problem(failed, col, raw, reason) AS (
+    CASE WHEN failed THEN {'column_name': col, 'raw_value': raw, 'reason': reason} END
+);
+
+-- Standard checks, each yielding a problem struct or NULL.
+CREATE OR REPLACE TEMP MACRO ur_need(col, raw) AS (
+    ur_problem(ur_blank(raw), col, raw, '必填项为空 (required value is missing)')
+);
+CREATE OR REPLACE TEMP MACRO ur_check_date(col, raw) AS (
+    ur_problem(NOT ur_blank(raw) AND ur_timestamp(raw) IS NULL, col, raw,
+               '日期无法识别 (not a date in an accepted format)')
+);
+CREATE OR REPLACE TEMP MACRO ur_check_amount(col, raw) AS (
+    coalesce(
+        ur_problem(NOT ur_blank(raw) AND ur_amount(raw) IS NULL, col, raw,
+                   '金额/面积无法识别 (not a number with at most two decimals)'),
+        ur_problem(ur_amount(raw) < 0, col, raw, '金额/面积不能为负数 (negative value)')
+    )
+);
+CREATE OR REPLACE TEMP MACRO ur_check_bool(col, raw) AS (
+    ur_problem(NOT ur_blank(raw) AND ur_bool(raw) IS NULL, col, raw,
+               '是/否字段无法识别 (expected 是/否, Y/N, true/false or 1/0)')
+);
+CREATE OR REPLACE TEMP MACRO ur_check_int(col, raw, lo, hi) AS (
+    coalesce(
+        ur_problem(NOT ur_blank(raw) AND ur_int(raw) IS NULL, col, raw, '不是整数 (not a whole number)'),
+        ur_problem(ur_int(raw) NOT BETWEEN lo AND hi, col, raw,
+                   '超出允许范围 ' || lo || '..' || hi || ' (out of range)')
+    )
+);
+-- A dictionary value: `norm` is the normalised value looked up in dim_values (NULL = unknown).
+CREATE OR REPLACE TEMP MACRO ur_check_dim(col, raw, norm, what) AS (
+    ur_problem(NOT ur_blank(raw) AND norm IS NULL, col, raw,
+               '不是有效的' || what || ' (not in the dictionary)')
+);
+CREATE OR REPLACE TEMP MACRO ur_check_order(col, raw, earlier, later, what) AS (
+    ur_problem(earlier IS NOT NULL AND later IS NOT NULL AND later < earlier, col, raw,
+               what || ' (out of order)')
+);

@@ -1,0 +1,8 @@
+-- Upsert one batch's loadable rows into the core table: a record whose key exists is replaced
+-- (the newer extract wins), a new key is inserted. MERGE, not a primary key, enforces the key.
+MERGE INTO demolition AS t
+USING (SELECT * EXCLUDE (_row, _key, problems), $batch_id AS batch_id
+       FROM staged WHERE len(problems) = 0) AS s
+ON t.record_id = s.record_id
+WHEN MATCHED THEN UPDATE SET *
+WHEN NOT MATCHED THEN INSERT *;
