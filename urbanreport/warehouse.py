@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from typing import Any
 import duckdb
 
 from urbanreport.config import SQL_DIR, Settings
+
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 class WarehouseBusy(RuntimeError):
@@ -34,11 +37,14 @@ def sql_text(relpath: str) -> str:
 def execute_file(
     con: duckdb.DuckDBPyConnection, relpath: str, params: Mapping[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Run one SQL file (possibly several statements when it takes no parameters)."""
+    """Run one SQL file, binding only the `$name` parameters it uses.
+
+    Callers can pass one dict of period parameters to every file; DuckDB refuses unused ones.
+    """
     text = sql_text(relpath)
-    if params:
-        return con.execute(text, dict(params))
-    return con.execute(text)
+    used = set(_PARAMETER.findall(text))
+    bound = {k: v for k, v in (params or {}).items() if k in used}
+    return con.execute(text, bound) if bound else con.execute(text)
 
 
 def query(
@@ -54,6 +60,7 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     """Session settings every connection needs: local wall time is Asia/Shanghai."""
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     con.execute(sql_text("macros.sql"))
+    con.execute(sql_text("indicators/definitions.sql"))
 
 
 @contextmanager
@@ -95,8 +102,8 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     with _write_lock(settings):
         con = duckdb.connect(str(settings.warehouse_path))
         try:
-            _prepare(con)
             con.execute(sql_text("schema.sql"))
+            _prepare(con)
             yield con
         finally:
             con.close()

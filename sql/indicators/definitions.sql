@@ -1,0 +1,70 @@
+-- Shared building blocks of the indicator definitions (INDICATORS.md / catalogue.toml), used by
+-- every file in sql/indicators/ and sql/breakdowns/ so a rule is written once.
+-- Periods are closed date ranges [s, e]; a timestamp is "≤ P.end" when it falls before the day
+-- after e (times are Asia/Shanghai wall time).
+
+CREATE OR REPLACE TEMP MACRO upto_end(ts, e) AS (ts < CAST(e AS TIMESTAMP) + INTERVAL 1 DAY);
+
+-- 处罚案件: decided, with a penalty, and the penalty is not 不予处罚.
+CREATE OR REPLACE TEMP MACRO is_penalty(penalty_type) AS (
+    penalty_type IS NOT NULL AND penalty_type <> '不予处罚'
+);
+-- 复议诉讼纠错: the decision was corrected or the bureau lost.
+CREATE OR REPLACE TEMP MACRO is_correction(outcome) AS (outcome IN ('纠错', '败诉'));
+
+-- wd(a, b) — official working days d with a < d ≤ b — is calendar_days.workday_seq of b minus
+-- that of a (see urbanreport/workdays.py); the table macros below join it that way.
+
+-- Enforcement cases decided in [s, e], with working days from decision to disclosure.
+CREATE OR REPLACE TEMP MACRO enforcement_decided(s, e) AS TABLE
+    SELECT x.*, cd.workday_seq - cdec.workday_seq AS disclosure_wd
+    FROM enforcement x
+    LEFT JOIN calendar_days cdec ON cdec.d = x.decided_date
+    LEFT JOIN calendar_days cd ON cd.d = x.disclosed_date
+    WHERE x.decided_date BETWEEN s AND e;
+
+-- Permits received in [s, e], with whether they were concluded by e and their working days.
+CREATE OR REPLACE TEMP MACRO permits_received(s, e) AS TABLE
+    SELECT p.*,
+           p.decided_date IS NOT NULL AND p.decided_date <= e AS concluded,
+           cb.workday_seq - ca.workday_seq AS working_days
+    FROM permits p
+    LEFT JOIN calendar_days ca ON ca.d = p.received_date
+    LEFT JOIN calendar_days cb ON cb.d = p.decided_date
+    WHERE p.received_date BETWEEN s AND e;
+
+-- The district-wide campaign of a period: the 全区 target overlapping [s, e], latest start.
+CREATE OR REPLACE TEMP MACRO campaign_of(s, e, whole) AS TABLE
+    SELECT campaign, start_date, end_date, target_m2
+    FROM demolition_targets
+    WHERE street = whole AND start_date <= e AND end_date >= s
+    ORDER BY start_date DESC, campaign
+    LIMIT 1;
+
+-- Digital city-management cohort: cases reported in [s, e], with their state as of e.
+CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
+    SELECT c.*,
+           upto_end(c.registered_at, e) AS is_registered,
+           upto_end(c.closed_at, e) AS is_closed,
+           upto_end(c.disposed_at, e) AS is_disposed,
+           upto_end(c.deadline_at, e) OR upto_end(c.disposed_at, e) AS is_due
+    FROM dcm_cases c
+    WHERE c.reported_at >= CAST(s AS TIMESTAMP) AND upto_end(c.reported_at, e);
+
+-- The date(s) that place a record of each source in a period: a source with none in a period
+-- has no data for it (its indicators are NULL, 数据缺失), never zero.
+CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
+    SELECT 'enforcement' AS source, filed_date AS d FROM enforcement
+    UNION ALL SELECT 'enforcement', decided_date FROM enforcement WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'permits', received_date FROM permits
+    UNION ALL SELECT 'permits', decided_date FROM permits WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'demolition', demolished_date FROM demolition
+    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE) FROM dcm_cases
+    UNION ALL SELECT 'legal_activities', date FROM legal_activities
+    UNION ALL SELECT 'demolition_targets', CAST(unnest(generate_series(
+        CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE)
+        FROM demolition_targets;
+
+CREATE OR REPLACE TEMP MACRO has_data(src, s, e) AS (
+    EXISTS (SELECT 1 FROM record_dates() r WHERE r.source = src AND r.d BETWEEN s AND e)
+);
