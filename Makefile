@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint bench serve stop clean
+.PHONY: install demo test lint bench serve stop clean browser
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,17 @@ demo: install
 	$(BIN)/urbanreport sample --years 2022-2024
 	$(BIN)/urbanreport demo
 
-test: install
+# Headless Chromium for the portal's browser test (Debian's package: Playwright's own browser
+# download is not used). Installed only when missing and only as root; otherwise say how.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "chromium 未安装，浏览器测试将跳过。安装：sudo apt-get install -y chromium"; \
+	  fi; }
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -31,6 +41,12 @@ lint: install
 
 bench: install
 	$(BIN)/python -m tests.bench
+
+serve: install
+	VENV=$(VENV) scripts/serve.sh
+
+stop:
+	VENV=$(VENV) scripts/stop.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -13,7 +13,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-import io
+import json
 import logging
 import os
 import re
@@ -112,16 +112,19 @@ def _hash_and_encoding(path: Path, text: bool) -> tuple[str, str]:
     """sha256 of the bytes and, for text files, the encoding (utf-8, utf-8-sig or gb18030).
 
     Decoding is strict and done in the same pass as hashing: a file that is neither valid
-    UTF-8 nor valid GB18030 gets "unknown" and is refused rather than read as mojibake.
+    UTF-8 nor plausible GB18030 gets "unknown" and is refused rather than read as mojibake.
+    A NUL byte never occurs in a text export (it does in UTF-16), so it also means "unknown".
     """
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = text
+    has_nul = False
     head = b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             head = head or chunk[:3]
             digest.update(chunk)
+            has_nul = has_nul or (text and b"\x00" in chunk)
             if utf8_ok:
                 try:
                     utf8.decode(chunk)
@@ -131,6 +134,8 @@ def _hash_and_encoding(path: Path, text: bool) -> tuple[str, str]:
         return digest.hexdigest(), "empty"
     if not text:
         return digest.hexdigest(), "binary"
+    if has_nul:
+        return digest.hexdigest(), "unknown"
     if utf8_ok:
         try:
             utf8.decode(b"", final=True)
@@ -138,21 +143,37 @@ def _hash_and_encoding(path: Path, text: bool) -> tuple[str, str]:
             utf8_ok = False
     if utf8_ok:
         return digest.hexdigest(), "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-    if _decodes(path, "gb18030"):
+    if _reads_as_gb18030(path):
         return digest.hexdigest(), "gb18030"
     return digest.hexdigest(), "unknown"
 
 
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
+# Characters a Chinese administrative export does not hold but Big5 (Traditional Chinese) bytes
+# read as GB18030 produce by the dozen: kana, bopomofo and private-use code points.
+_NOT_GB_TEXT = re.compile("[\u3040-\u30ff\u3100-\u312f\ue000-\uf8ff]")
+
+
+def _reads_as_gb18030(path: Path) -> bool:
+    """Strictly decodable as GB18030 and not mojibake of another encoding (e.g. Big5).
+
+    Big5 bytes are valid GB18030 byte pairs, so strict decoding alone would accept a Big5 file
+    as gibberish. A few private-use characters (locally made 造字 in personal names) are
+    tolerated; three or more that are also over one in fifty of the non-ASCII characters mean
+    another encoding. (A Big5 file too small to tell still fails: its street, category or type
+    values match no dictionary, so none of its rows load.)
+    """
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    non_ascii = suspicious = 0
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
+                text = decoder.decode(chunk)
+                non_ascii += len(text) - len(text.encode("ascii", "ignore"))
+                suspicious += len(_NOT_GB_TEXT.findall(text))
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
-    return True
+    return suspicious < 3 or suspicious * 50 <= non_ascii
 
 
 def _header_key(text: str) -> str:
@@ -202,7 +223,6 @@ def _create_raw_batch(
     columns: list[str],
     mapped: list[str | None],
     source_spec: dict[str, Any],
-    row_expr: str,
 ) -> None:
     """View raw_batch over temp table raw_file: _row plus every contract field, as text.
 
@@ -210,7 +230,7 @@ def _create_raw_batch(
     identifiers of the contract and of the file's own columns are spliced in here.
     """
     by_name = {name: col for col, name in zip(columns, mapped, strict=True) if name}
-    select = [f"CAST({row_expr} AS BIGINT) AS _row"]
+    select = ["_row"]
     for field in source_spec["fields"]:
         col = by_name.get(field["name"])
         expr = f"CAST({_quote(col)} AS VARCHAR)" if col else "CAST(NULL AS VARCHAR)"
@@ -220,12 +240,45 @@ def _create_raw_batch(
     )
 
 
-def _read_csv(
+def _load_raw_file(
+    con: duckdb.DuckDBPyConnection,
+    row_numbers: list[int],
+    records: list[list[str | None]],
+    width: int,
+) -> None:
+    """Temp table raw_file: _row (the row number a user sees) and text columns c0..c{width-1}."""
+    columns = {"_row": pa.array(row_numbers, pa.int64())}
+    for i in range(width):
+        columns[f"c{i}"] = pa.array(
+            [rec[i] if i < len(rec) else None for rec in records], pa.string()
+        )
+    frame = pa.table(columns)
+    con.register("raw_frame", frame)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE raw_file AS SELECT * FROM raw_frame")
+    finally:
+        con.unregister("raw_frame")
+
+
+def _has_blank_lines(path: Path) -> bool:
+    """Does the file hold an empty line (hand-edited files do; system exports do not)?"""
+    tail = b"\n"  # a blank first line counts too
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            block = tail + chunk
+            if b"\n\n" in block or b"\n\r\n" in block:
+                return True
+            tail = block[-2:]
+    return False
+
+
+def _read_csv_duckdb(
     con: duckdb.DuckDBPyConnection, path: Path, encoding: str, tmp_dir: Path
 ) -> list[str]:
-    """Load a CSV into raw_file (all text, file order). GB18030 is transcoded to UTF-8 first."""
-    if encoding not in ("utf-8", "utf-8-sig", "gb18030"):
-        raise FileRefused("无法识别文件编码：既不是UTF-8也不是GB18030 (unknown text encoding)")
+    """The fast path: DuckDB's parallel CSV reader, never a Python object per row.
+
+    GB18030 is transcoded to a temporary UTF-8 file first (DuckDB reads UTF-8 only).
+    """
     read_path = path
     if encoding == "gb18030":
         tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -237,20 +290,77 @@ def _read_csv(
             while block := src.read(1 << 20):
                 out.write(block)
         read_path = Path(tmp_name)
-    with read_path.open(encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(io.StringIO(fh.readline())), [])
-    if not any(h.strip() for h in header):
-        raise FileRefused("文件没有表头行 (no header row)")
-    columns = [f"c{i}" for i in range(len(header))]
     try:
-        warehouse.execute_file(
-            con, "ingest/read_csv.sql", {"path": str(read_path), "names": columns}
-        )
+        with read_path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader([fh.readline()]), [])
+        if not any(h.strip() for h in header):
+            raise FileRefused("文件没有表头行 (no header row)")
+        names = [f"c{i}" for i in range(len(header))]
+        warehouse.execute_file(con, "ingest/read_csv.sql", {"path": str(read_path), "names": names})
+        extra = [c for c in con.sql("SELECT * FROM raw_csv LIMIT 0").columns if c not in names]
+        if extra:
+            # DuckDB pads short rows and widens the table for long ones: a cell beyond the
+            # header would otherwise be dropped without a word.
+            cond = " OR ".join(f"{_quote(c)} IS NOT NULL" for c in extra)
+            first = con.execute(f"SELECT min(rowid) + 2 FROM raw_csv WHERE {cond}").fetchone()[0]
+            if first is not None:
+                raise FileRefused(
+                    f"第{first}行的单元格多于表头的{len(header)}列 (row {first} has more "
+                    f"cells than the header; an unquoted comma?)"
+                )
+        warehouse.execute_file(con, "ingest/number_csv.sql")
     except duckdb.Error as exc:
         raise FileRefused(f"CSV无法解析 (cannot parse CSV): {exc}") from exc
     finally:
         if read_path != path:
             read_path.unlink(missing_ok=True)
+    return header
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, encoding: str, tmp_dir: Path
+) -> list[str]:
+    """Load a CSV into raw_file (all text, file order); the header is the first non-empty row.
+
+    Row numbers are those a spreadsheet shows (header = row 1; a quoted line break stays inside
+    its row). System exports have no blank lines and go through DuckDB's reader; a hand-edited
+    file with blank lines is read here row by row so that blank rows still count in the
+    numbering. Quoting is strict RFC 4180: a file that breaks it is refused whole.
+    """
+    if encoding not in ("utf-8", "utf-8-sig", "gb18030"):
+        raise FileRefused(
+            "无法识别文件编码：既不是UTF-8也不是GB18030（Big5、UTF-16等请另存为UTF-8） "
+            "(unknown text encoding: neither UTF-8 nor GB18030; save the file as UTF-8)"
+        )
+    if not _has_blank_lines(path):
+        return _read_csv_duckdb(con, path, encoding, tmp_dir)
+    header: list[str] | None = None
+    row_numbers: list[int] = []
+    records: list[list[str | None]] = []
+    number = 0
+    with path.open(encoding="gb18030" if encoding == "gb18030" else "utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            for number, record in enumerate(reader, start=1):
+                if not any(record):
+                    continue
+                if header is None:
+                    header = record
+                    continue
+                if len(record) > len(header) and any(record[len(header) :]):
+                    raise FileRefused(
+                        f"第{number}行的单元格多于表头的{len(header)}列 (row {number} has more "
+                        f"cells than the header; an unquoted comma?)"
+                    )
+                row_numbers.append(number)
+                records.append([cell if cell != "" else None for cell in record[: len(header)]])
+        except csv.Error as exc:
+            raise FileRefused(
+                f"CSV无法解析，第{number + 1}行附近 (cannot parse CSV near row {number + 1}): {exc}"
+            ) from exc
+    if header is None:
+        raise FileRefused("文件没有表头行 (no header row)")
+    _load_raw_file(con, row_numbers, records, len(header))
     return header
 
 
@@ -282,43 +392,70 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     names = list(table.column_names)
     header = [str(rows[header_idx][n] or "") for n in names]
     data_idx = [i for i in nonempty if i > header_idx]
-    columns = [f"c{i}" for i in range(len(names))]
-    frame = pa.table(
-        {"_row": pa.array([first_row + i for i in data_idx], pa.int64())}
-        | {
-            c: pa.array([rows[i][n] for i in data_idx], pa.string())
-            for c, n in zip(columns, names, strict=True)
-        }
+    _load_raw_file(
+        con,
+        [first_row + i for i in data_idx],
+        [[rows[i][n] for n in names] for i in data_idx],
+        len(names),
     )
-    con.register("xlsx_frame", frame)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE raw_file AS SELECT * FROM xlsx_frame")
-    finally:
-        con.unregister("xlsx_frame")
     return header
 
 
+def _json_text(value: Any) -> str | None:
+    """A JSON value as the text a CSV cell would hold (numbers keep their literal digits)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> list[str]:
-    """Load JSON Lines into raw_file: one column per key seen, text values; bad lines flagged."""
+    """Load JSON Lines into raw_file: one column per key seen, text values; bad lines flagged.
+
+    _row is the line number; blank lines are skipped. A line that is not a JSON object is kept
+    with its text in temp table jsonl_lines (valid = false) and refused on its own.
+    """
     if encoding not in ("utf-8", "utf-8-sig"):
         raise FileRefused("JSON Lines 必须是UTF-8编码 (JSON Lines must be UTF-8)")
-    warehouse.execute_file(con, "ingest/read_jsonl.sql", {"path": str(path)})
-    keys = [
-        r[0] for r in con.execute("SELECT key FROM jsonl_keys ORDER BY first_line, key").fetchall()
-    ]
+    keys: dict[str, None] = {}
+    numbers: list[int] = []
+    lines: list[str] = []
+    objects: list[dict[str, Any] | None] = []
+    with path.open(encoding="utf-8-sig", newline=None) as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                # Numbers stay text, so 3009408.10 reaches the money rule exactly as written.
+                obj = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
+            except ValueError:
+                obj = None
+            if not isinstance(obj, dict):
+                obj = None
+            else:
+                keys.update(dict.fromkeys(obj))
+            numbers.append(number)
+            lines.append(line.rstrip("\n"))
+            objects.append(obj)
     if not keys:
         raise FileRefused("文件中没有JSON对象 (no JSON objects in the file)")
-    columns = [f"c{i}" for i in range(len(keys))]
-    extract = ", ".join(
-        f"CASE WHEN valid THEN json_extract_string(line, {_sql_str('$.' + _quote(k))}) END AS {c}"
-        for k, c in zip(keys, columns, strict=True)
+    header = list(keys)
+    records = [[_json_text(o.get(k)) for k in header] if o else [] for o in objects]
+    _load_raw_file(con, numbers, records, len(header))
+    frame = pa.table(
+        {
+            "_row": pa.array(numbers, pa.int64()),
+            "line": pa.array(lines, pa.string()),
+            "valid": pa.array([o is not None for o in objects], pa.bool_()),
+        }
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_file AS SELECT _row, {extract} FROM jsonl_lines")
-    return keys
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    con.register("jsonl_frame", frame)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE jsonl_lines AS SELECT * FROM jsonl_frame")
+    finally:
+        con.unregister("jsonl_frame")
+    return header
 
 
 # --- loading one batch ----------------------------------------------------------------------
@@ -393,15 +530,22 @@ def ingest_file(
     seen = warehouse.query(
         con, "ingest/seen_hash.sql", {"source": source, "content_hash": content_hash}
     )
-    if seen[0]["seen"]:
+    if seen:
+        first = seen[0]
+        was_refused = first["status"] == "refused"
         return BatchResult(
-            source, file_name, "skipped", message="已导入过相同内容 (same bytes already ingested)"
+            source,
+            file_name,
+            "skipped",
+            message=f"已导入过相同内容（{first['file_name']}，{first['loaded_at']:%Y-%m-%d %H:%M}"
+            f"{'，当时整个文件被拒绝' if was_refused else ''}） (same bytes already ingested as "
+            f"{first['file_name']}{', refused then' if was_refused else ''})",
         )
 
     # Reading and validating touch only temp tables, so they happen before the transaction;
     # the transaction covers exactly the persistent writes (rejects, merge, batch, watermark).
     try:
-        extras = _stage(con, settings, source, path, encoding)
+        extras = _stage(con, settings, source, path, encoding, mtime)
         refused: FileRefused | None = None
     except FileRefused as exc:
         refused = exc
@@ -434,7 +578,12 @@ def ingest_file(
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, settings: Settings, source: str, path: Path, encoding: str
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    source: str,
+    path: Path,
+    encoding: str,
+    mtime: dt.datetime,
 ) -> list[str]:
     """Read, type and validate the file into temp table `staged`; returns ignored headers."""
     if encoding == "empty":
@@ -442,19 +591,31 @@ def _stage(
     spec = settings.sources[source]
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        header, row_expr = _read_csv(con, path, encoding, settings.home / "tmp"), "rowid + 2"
+        header = _read_csv(con, path, encoding, settings.home / "tmp")
     elif suffix == ".xlsx":
-        header, row_expr = _read_xlsx(con, path), "_row"
+        header = _read_xlsx(con, path)
     else:
-        header, row_expr = _read_jsonl(con, path, encoding), "_row"
-    columns = [c for c in con.sql("SELECT * FROM raw_file LIMIT 0").columns if c != "_row"]
+        header = _read_jsonl(con, path, encoding)
+    columns = [f"c{i}" for i in range(len(header))]
     mapped, extras = map_headers(header, spec)
-    _create_raw_batch(con, columns, mapped, spec, row_expr)
+    _create_raw_batch(con, columns, mapped, spec)
     _build_dim_values(con, settings, spec)
     warehouse.execute_file(con, f"staging/{source}.sql")
     if suffix == ".jsonl":
         warehouse.execute_file(con, "ingest/jsonl_invalid.sql")
-    warehouse.execute_file(con, "ingest/supersede.sql", {"key_column": spec["key"][0]})
+    key_column = ", ".join(spec["key"])
+    warehouse.execute_file(con, "ingest/supersede.sql", {"key_column": key_column})
+    # The stored version of each key this file repeats (identifiers from the contract only).
+    on = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in spec["key"])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stored_versions AS SELECT s._row, t.batch_id "
+        f"FROM staged s JOIN {_quote(source)} t ON {on} WHERE len(s.problems) = 0"
+    )
+    warehouse.execute_file(
+        con,
+        "ingest/older_file.sql",
+        {"key_column": key_column, "file_mtime": mtime, "file_name": path.name},
+    )
     return extras
 
 

@@ -5,7 +5,8 @@
 -- Blank (NULL, empty or only spaces) counts as "not given".
 CREATE OR REPLACE TEMP MACRO ur_blank(v) AS (v IS NULL OR trim(v) = '');
 
--- Dates: 2023-07-05, 2023/7/5, 2023.07.05, 2023年7月5日, Excel serial numbers (45112),
+-- Dates: 2023-07-05, 2023/7/5, 2023.07.05, 2023年7月5日, Excel serial numbers (45112; five digits,
+-- 1927..2173, so a bare year such as 2023 is refused rather than read as a day in 1905),
 -- and ISO timestamps (2023-07-05T10:00:00, with or without an offset; converted to Shanghai).
 CREATE OR REPLACE TEMP MACRO ur_timestamp(v) AS (
     CASE
@@ -14,7 +15,7 @@ CREATE OR REPLACE TEMP MACRO ur_timestamp(v) AS (
         WHEN TRY_CAST(trim(v) AS TIMESTAMP) IS NOT NULL
              AND NOT regexp_matches(trim(v), '(Z|[+-][0-9]{2}:?[0-9]{2})$')
             THEN TRY_CAST(trim(v) AS TIMESTAMP)
-        WHEN regexp_full_match(trim(v), '[0-9]{4,5}(\.[0-9]+)?')
+        WHEN regexp_full_match(trim(v), '[0-9]{5}(\.[0-9]+)?')
             THEN CASE WHEN TRY_CAST(trim(v) AS DOUBLE) BETWEEN 1 AND 2958465
                  THEN TIMESTAMP '1899-12-30 00:00:00'
                       + to_microseconds(CAST(round(TRY_CAST(trim(v) AS DOUBLE) * 86400000000) AS BIGINT))
@@ -33,7 +34,8 @@ CREATE OR REPLACE TEMP MACRO ur_timestamp(v) AS (
 CREATE OR REPLACE TEMP MACRO ur_date(v) AS (CAST(ur_timestamp(v) AS DATE));
 
 -- Money and areas: 3009408, 3,009,408.00, ¥3,009,408, 3009408元, 1,234.5平方米. At most two
--- decimals; the sign is checked separately so a negative value gets its own reason.
+-- decimals; the sign is checked separately so a negative value gets its own reason. A value too
+-- large for DECIMAL(14, 2) is NULL (refused with a reason), never an error that stops the load.
 CREATE OR REPLACE TEMP MACRO ur_amount_text(v) AS (
     regexp_replace(trim(v), '[¥￥,，\s]|元|人民币|平方米|㎡|m2|m²', '', 'g')
 );
@@ -41,7 +43,7 @@ CREATE OR REPLACE TEMP MACRO ur_amount(v) AS (
     CASE
         WHEN ur_blank(v) THEN NULL
         WHEN regexp_full_match(ur_amount_text(v), '-?[0-9]+(\.[0-9]{1,2})?')
-            THEN CAST(ur_amount_text(v) AS DECIMAL(14, 2))
+            THEN TRY_CAST(ur_amount_text(v) AS DECIMAL(14, 2))
     END
 );
 
@@ -78,7 +80,7 @@ CREATE OR REPLACE TEMP MACRO ur_check_date(col, raw) AS (
 CREATE OR REPLACE TEMP MACRO ur_check_amount(col, raw) AS (
     coalesce(
         ur_problem(NOT ur_blank(raw) AND ur_amount(raw) IS NULL, col, raw,
-                   '金额/面积无法识别 (not a number with at most two decimals)'),
+                   '金额/面积无法识别或过大 (not a number with at most two decimals, or too large)'),
         ur_problem(ur_amount(raw) < 0, col, raw, '金额/面积不能为负数 (negative value)')
     )
 );

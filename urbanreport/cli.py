@@ -61,8 +61,9 @@ def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.indicators import Period
     from reports.build import render
+
+    from flows.indicators import Period
 
     entry = render(settings, Period.parse(args.period))
     print(entry.path)

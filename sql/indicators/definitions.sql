@@ -52,10 +52,12 @@ CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
     WHERE c.reported_at >= CAST(s AS TIMESTAMP) AND upto_end(c.reported_at, e);
 
 -- The date(s) that place a record of each source in a period: a source with none in a period
--- has no data for it (its indicators are NULL, 数据缺失), never zero.
+-- has no data for it (its indicators are NULL, 数据缺失), never zero. Every date by which an
+-- indicator counts a record is one (a review concluded in P counts in enforcement.reviews).
 CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
     SELECT 'enforcement' AS source, filed_date AS d FROM enforcement
     UNION ALL SELECT 'enforcement', decided_date FROM enforcement WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'enforcement', review_date FROM enforcement WHERE review_date IS NOT NULL
     UNION ALL SELECT 'permits', received_date FROM permits
     UNION ALL SELECT 'permits', decided_date FROM permits WHERE decided_date IS NOT NULL
     UNION ALL SELECT 'demolition', demolished_date FROM demolition

@@ -1,7 +1,8 @@
--- A CSV file as text columns c0..cN in file order (row numbers come from the table's rowid).
--- Quoting is standard RFC 4180; short rows are padded with NULL; nothing is skipped silently:
--- a file DuckDB cannot parse is refused whole with its error message.
-CREATE OR REPLACE TEMP TABLE raw_file AS
+-- A machine-written CSV (no blank lines) as text columns c0..cN, read by DuckDB's parallel
+-- reader; _row is the spreadsheet row (header = row 1). Quoting is RFC 4180; short rows are
+-- padded with NULL; a file DuckDB cannot parse is refused whole with its error message.
+-- (Hand-edited files with blank lines take the Python reader, which counts blank rows.)
+CREATE OR REPLACE TEMP TABLE raw_csv AS
 SELECT *
 FROM read_csv($path, header = true, all_varchar = true, names = $names, delim = ',', quote = '"',
-              escape = '"', null_padding = true, encoding = 'utf-8')
+              escape = '"', null_padding = true, encoding = 'utf-8');

@@ -1,5 +1,6 @@
 -- Within one file the last row of a key wins: an earlier loadable row with the same key is
--- refused (not lost) with a reason pointing at the row that replaces it.
+-- refused (not lost) with a reason pointing at the row that replaces it. $key_column names the key
+-- column(s), e.g. "campaign, street"; a composite key's value is shown joined with "|".
 CREATE OR REPLACE TEMP TABLE staged AS
 SELECT * EXCLUDE (winner) REPLACE (
     CASE WHEN len(problems) = 0 AND _row < winner

@@ -1,0 +1,558 @@
+"""Prefect flows: the monthly run, the fiscal-year rerun, and the demo that drives them.
+
+Why the flows are thin: every step (ingest, pull, indicators, render) is a plain function that
+the command line and the tests call without Prefect. What this module adds is orchestration
+only: which steps run in which order, under which lock, with which retries, and what a person
+sees in the Prefect UI — task runs named after the step (`ingest-permits`, `pull-dcm-http`,
+`indicators-2023-07`, `render-2023-07`), logs that can be followed, and artifacts (the headline
+figures, the per-source row counts, a link to each PDF).
+
+One warehouse connection serves a whole flow run, opened under the single-writer lock
+(`warehouse.writer`): a scheduled run and a manual rerun can then never interleave their writes
+or their report registrations; the second simply waits for the lock (or gives up with a clear
+message after `ingest.lock_timeout_seconds`). The deployments' `concurrency_limit: 1` in
+prefect.yaml is the first guard, the lock the second one that also covers runs started outside
+Prefect's bookkeeping (`urbanreport ingest`, a second server).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+
+from flows import http_source, indicators, ingest
+from urbanreport import warehouse, workdays
+from urbanreport.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from flows.indicators import Period
+    from flows.ingest import BatchResult
+    from reports.build import ReportEntry
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# The bureau's records start well after 2000; an older year is a typo, not a request.
+FIRST_FISCAL_YEAR = 2000
+
+# HTTP pull retries on top of the client's own per-request retries: those ride out a blip, these
+# ride out a platform that is down for maintenance for a few minutes.
+HTTP_RETRIES = 3
+HTTP_RETRY_DELAYS_SECONDS = [10, 60, 300]
+
+MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
+
+# Settings chosen by a caller that already holds them (`demo(settings)`); flows started by a
+# worker or the command line read them from the environment like every other command.
+_SETTINGS: ContextVar[Settings | None] = ContextVar("urbanreport_settings", default=None)
+
+
+# --- plain helpers (no Prefect needed) ------------------------------------------------------
+
+
+def previous_month(moment: datetime) -> str:
+    """The calendar month before `moment` as seen in Beijing: `YYYY-MM`.
+
+    Why the time zone matters: the schedule fires at 06:00 on the 1st in Asia/Shanghai, which is
+    22:00 on the last day of the previous month in UTC. Taking the month in UTC would report on
+    the month before last. A naive `moment` is taken as UTC, which is what Prefect stores.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(SHANGHAI)
+    first_of_month = date(local.year, local.month, 1)  # a plain date, whatever `moment`'s type
+    last_month = first_of_month - timedelta(days=1)
+    return f"{last_month.year:04d}-{last_month.month:02d}"
+
+
+def today_in_shanghai() -> date:
+    """The bureau's calendar date (the machine may well run in UTC)."""
+    return datetime.now(SHANGHAI).date()
+
+
+def validate_fiscal_year(fiscal_year: Any, today: date | None = None) -> int:
+    """Refuse a fiscal year outside 2000..next year before anything is read or written."""
+    last = (today or today_in_shanghai()).year + 1
+    if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int):
+        raise ValueError(
+            f"财年必须是整数年份，如 2023，收到 {fiscal_year!r}。"
+            f" The fiscal year must be a year such as 2023, got {fiscal_year!r}."
+        )
+    if not FIRST_FISCAL_YEAR <= fiscal_year <= last:
+        raise ValueError(
+            f"财年 {fiscal_year} 超出允许范围 {FIRST_FISCAL_YEAR}–{last}。"
+            f" Fiscal year {fiscal_year} is outside {FIRST_FISCAL_YEAR}..{last}."
+        )
+    return fiscal_year
+
+
+def parse_month(period: Any, today: date | None = None) -> Period:
+    """`YYYY-MM` → the month's Period; anything else (a year, a typo) is refused clearly."""
+    match = MONTH_PATTERN.fullmatch(period.strip()) if isinstance(period, str) else None
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise ValueError(
+            f"统计期格式错误：{period!r}，月度流程需要 YYYY-MM（如 2023-07）。"
+            f" The monthly run needs a month as YYYY-MM (e.g. 2023-07), got {period!r}."
+        )
+    validate_fiscal_year(int(match[1]), today)
+    return indicators.Period.parse(f"{match[1]}-{int(match[2]):02d}")
+
+
+def completed_months(fiscal_year: int, today: date | None = None) -> list[str]:
+    """The months of a fiscal year that have ended by `today` (all twelve for a past year).
+
+    Why not always twelve: a brief for a month still in progress (or not begun) would be
+    published on the portal as if it were final, full of 数据缺失.
+    """
+    today = today or today_in_shanghai()
+    months = [f"{fiscal_year:04d}-{m:02d}" for m in range(1, 13)]
+    current = f"{today.year:04d}-{today.month:02d}"
+    return [m for m in months if m < current]
+
+
+def report_url(settings: Settings, entry: ReportEntry, fiscal_year: int) -> str:
+    """The portal's download address when the portal is published, else the file itself."""
+    base = str(settings["portal"].get("base_url") or "").rstrip("/")
+    if base:
+        return f"{base}/download/{fiscal_year}/{entry.id}"
+    return entry.path.resolve().as_uri()
+
+
+def artifact_key(*parts: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    text = "-".join(parts).lower()
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text)).strip("-")
+
+
+@contextmanager
+def using_settings(settings: Settings) -> Iterator[Settings]:
+    """Run flows in this block against `settings` instead of those of the environment."""
+    token = _SETTINGS.set(settings)
+    try:
+        yield settings
+    finally:
+        _SETTINGS.reset(token)
+
+
+def current_settings() -> Settings:
+    return _SETTINGS.get() or load_settings()
+
+
+def scheduled_moment() -> datetime:
+    """When this flow run was meant to start: its schedule slot, or now when run by hand.
+
+    A run the worker picks up late (the machine was off on the 1st) still reports on the month
+    its slot belongs to.
+    """
+    from prefect.runtime import flow_run
+
+    moment = flow_run.scheduled_start_time
+    return moment if isinstance(moment, datetime) else datetime.now(UTC)
+
+
+# --- formatting for artifacts and logs ------------------------------------------------------
+
+
+def _unit(item: dict[str, Any]) -> str:
+    return "" if item["kind"] == "rate" else item.get("unit", "")
+
+
+def format_change(item: dict[str, Any], change: Any, previous: Any) -> str:
+    """Change against the same period a year earlier: the difference, and for amounts the ratio.
+
+    Rates are fractions, so their difference is shown in percentage points.
+    """
+    if change is None:
+        return "—"
+    kind = item["kind"]
+    sign = "+" if change > 0 else ""
+    if kind == "rate":
+        return f"{sign}{float(change) * 100:.2f}".rstrip("0").rstrip(".") + " 个百分点"
+    text = sign + indicators.format_value(kind, change, _unit(item))
+    if previous:
+        text += f"（{sign}{float(change) / float(previous) * 100:.1f}%）"
+    return text
+
+
+def indicator_table(figures: dict[str, Any]) -> str:
+    """Markdown table of every catalogued indicator: this period, a year before, change."""
+    values = figures.get("indicators") or {}
+    previous = figures.get("previous") or {}
+    change = figures.get("change") or {}
+    lines = ["| 指标 | 本期 | 上年同期 | 同比变化 |", "| --- | ---: | ---: | ---: |"]
+    for item in indicators.catalogue():
+        key, kind, unit = item["key"], item["kind"], _unit(item)
+        if key not in values:
+            continue
+        lines.append(
+            f"| {item['name']} | {indicators.format_value(kind, values[key], unit)}"
+            f" | {indicators.format_value(kind, previous.get(key), unit)}"
+            f" | {format_change(item, change.get(key), previous.get(key))} |"
+        )
+    return "\n".join(lines)
+
+
+def quality_rows(settings: Settings, figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per source: rows read, loaded and rejected for the period, months without data."""
+    rows = []
+    for source, q in (figures.get("quality") or {}).items():
+        title = indicators.SOURCE_NAMES.get(source, source)
+        missing = q.get("months_without_data") or []
+        rows.append(
+            {
+                "数据源": f"{title}（{source}）",
+                "读取行数": q.get("rows_read", 0),
+                "入库行数": q.get("rows_loaded", 0),
+                "拒绝行数": q.get("rows_rejected", 0),
+                "无数据月份": "、".join(str(m) for m in missing) if missing else "无",
+            }
+        )
+    return rows
+
+
+def ingest_lines(batches: Sequence[BatchResult]) -> list[str]:
+    """What this run loaded, per source, as markdown list lines."""
+    per_source: dict[str, list[BatchResult]] = {}
+    for b in batches:
+        per_source.setdefault(b.source, []).append(b)
+    lines = []
+    for source, items in per_source.items():
+        new = [b for b in items if not b.skipped]
+        refused = [b for b in new if b.status == "refused"]
+        read, loaded = sum(b.rows_read for b in new), sum(b.rows_loaded for b in new)
+        lines.append(
+            f"- {source}：新文件 {len(new)} 个（整份拒收 {len(refused)} 个），"
+            f"读取 {read:,} 行，入库 {loaded:,} 行，"
+            f"拒绝 {sum(b.rows_rejected for b in new):,} 行；已导入过 {len(items) - len(new)} 个"
+        )
+    return lines or ["- 没有新文件"]
+
+
+# --- tasks: one per real step ---------------------------------------------------------------
+
+
+@task(name="ingest-source", task_run_name="ingest-{source}", cache_policy=NO_CACHE)
+def ingest_source_task(
+    con: duckdb.DuckDBPyConnection, settings: Settings, source: str
+) -> list[BatchResult]:
+    """Load the new inbox files of one source (files already ingested are skipped)."""
+    logger = get_run_logger()
+    batches = ingest.ingest_source(con, settings, source)
+    new = [b for b in batches if not b.skipped]
+    logger.info(
+        "%s：新文件 %d 个，读取 %d 行，入库 %d 行，拒绝 %d 行；%d 个文件已导入过，跳过",
+        source,
+        len(new),
+        sum(b.rows_read for b in new),
+        sum(b.rows_loaded for b in new),
+        sum(b.rows_rejected for b in new),
+        len(batches) - len(new),
+    )
+    for b in new:
+        if b.status == "refused":
+            logger.warning("%s / %s 整份拒收：%s", source, b.file_name, b.message)
+    with_rejects = [b for b in new if b.status != "refused" and b.rows_rejected]
+    if with_rejects:
+        shown = "、".join(f"{b.file_name} {b.rows_rejected} 行" for b in with_rejects[:5])
+        more = f" 等 {len(with_rejects)} 个文件" if len(with_rejects) > 5 else ""
+        logger.warning(
+            "%s：%s%s 有被拒绝的行，原因见 `urbanreport rejects --source %s`",
+            source,
+            shown,
+            more,
+            source,
+        )
+    return batches
+
+
+def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a failed pull unless the platform refused our token: waiting will not fix that."""
+    return not isinstance(getattr(state, "data", None), http_source.HttpSourceAuthError)
+
+
+@task(
+    name="pull-dcm-http",
+    task_run_name="pull-dcm-http",
+    retries=HTTP_RETRIES,
+    retry_delay_seconds=HTTP_RETRY_DELAYS_SECONDS,
+    retry_condition_fn=_worth_retrying,
+    cache_policy=NO_CACHE,
+)
+def pull_http_task(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    full_refresh: bool = False,
+    since: datetime | None = None,
+) -> BatchResult | None:
+    """Pull the digital city-management platform; a retry is safe (the watermark only moves
+    in the transaction that merges a batch)."""
+    logger = get_run_logger()
+    result = http_source.pull_dcm_cases(con, settings, full_refresh=full_refresh, since=since)
+    if result is None:
+        logger.info("数字城管平台：未配置或没有新数据")
+    else:
+        logger.info(
+            "数字城管平台：读取 %d 行，入库 %d 行，拒绝 %d 行",
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_rejected,
+        )
+    return result
+
+
+@task(name="refresh-calendar", task_run_name="refresh-calendar", cache_policy=NO_CACHE)
+def refresh_calendar_task(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Rebuild the working-day calendar: a holiday list added to the config takes effect now."""
+    workdays.refresh_calendar(con, settings)
+
+
+@task(name="indicators", task_run_name="indicators-{period.label}", cache_policy=NO_CACHE)
+def indicators_task(
+    con: duckdb.DuckDBPyConnection, settings: Settings, period: Period
+) -> dict[str, Any]:
+    """Compute the period's indicators (the figures shown in the run's markdown artifact)."""
+    logger = get_run_logger()
+    figures = indicators.compute(con, period, settings)
+    values = figures.get("indicators") or {}
+    missing = [k for k, v in values.items() if v is None]
+    logger.info("%s：%d 项指标，%d 项数据缺失", period.label, len(values), len(missing))
+    return figures
+
+
+@task(name="render", task_run_name="render-{period.label}", cache_policy=NO_CACHE)
+def render_task(settings: Settings, period: Period, con: duckdb.DuckDBPyConnection) -> ReportEntry:
+    """Write the period's PDF and register it; unchanged content keeps the existing version."""
+    from reports.build import render
+
+    logger = get_run_logger()
+    entry = render(settings, period, con=con)
+    if entry.changed:
+        logger.info("%s：已生成新版本 %s", period.label, entry.path)
+    else:
+        logger.info("%s：内容未变，沿用现有版本 %s", period.label, entry.path)
+    return entry
+
+
+# --- the shared body of both flows ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One period's outcome: its figures and the registered PDF."""
+
+    period: Period
+    figures: dict[str, Any]
+    entry: ReportEntry
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    full_refresh: bool,
+    since: datetime | None,
+) -> list[BatchResult]:
+    batches: list[BatchResult] = []
+    for source in ingest.discover_sources(settings):
+        batches.extend(ingest_source_task(con, settings, source))
+    pulled = pull_http_task(con, settings, full_refresh=full_refresh, since=since)
+    if pulled is not None:
+        batches.append(pulled)
+    refresh_calendar_task(con, settings)
+    return batches
+
+
+def _run(
+    settings: Settings,
+    periods: Sequence[Period],
+    *,
+    full_refresh: bool = False,
+    since: datetime | None = None,
+) -> tuple[list[BatchResult], list[Rendered]]:
+    """Ingest, then compute and render each period, all under one write lock."""
+    logger = get_run_logger()
+    logger.info("等待仓库写锁：%s", settings.warehouse_path)
+    with warehouse.writer(settings) as con:
+        logger.info("已获得仓库写锁")
+        batches = _ingest(con, settings, full_refresh=full_refresh, since=since)
+        rendered = []
+        for period in periods:
+            figures = indicators_task(con, settings, period)
+            entry = render_task(settings, period, con)
+            rendered.append(Rendered(period, figures, entry))
+    logger.info("已释放仓库写锁")
+    return batches, rendered
+
+
+def _publish(
+    settings: Settings,
+    title: str,
+    key: str,
+    headline: Sequence[Rendered],
+    batches: Sequence[BatchResult],
+    rendered: Sequence[Rendered],
+) -> None:
+    """The run's artifacts: headline figures, per-source row counts, a link to each PDF."""
+    bureau = settings["bureau"].get("short_name") or settings["bureau"]["name"]
+    parts = [f"# {bureau} {title}", ""]
+    for item in headline:
+        parts += [f"## {item.period.label}", "", indicator_table(item.figures), ""]
+    parts += ["## 本次入库", "", *ingest_lines(batches), ""]
+    parts += ["## 报告", ""]
+    for item in rendered:
+        state = "新版本" if item.entry.changed else "未变"
+        parts.append(f"- {item.period.label}：`{item.entry.path.name}`（{state}）")
+    create_markdown_artifact(
+        markdown="\n".join(parts),
+        key=artifact_key(key, "indicators"),
+        description=f"{title}：主要指标与上年同期对比",
+    )
+    main = headline[-1]
+    create_table_artifact(
+        table=quality_rows(settings, main.figures),
+        key=artifact_key(key, "data-quality"),
+        description=f"{main.period.label} 各数据源读取、入库、拒绝行数",
+    )
+    for item in rendered:
+        create_link_artifact(
+            link=report_url(settings, item.entry, item.period.fiscal_year),
+            link_text=item.entry.path.name,
+            key=artifact_key("report", item.period.label),
+            description=f"{item.period.label} 报告 PDF（sha256 {item.entry.sha256[:12]}…）",
+        )
+
+
+# --- flows ----------------------------------------------------------------------------------
+
+
+@flow(name="monthly-run", description="月度流程：入库、计算指标、生成上月月报与本财年年度报告。")
+def monthly_run(period: str | None = None) -> dict[str, str]:
+    """Ingest, then render the month's brief and its fiscal year's report (year to date).
+
+    Without `period` the month is the one before the run's scheduled date in Beijing time, so
+    the 06:00 run on 1 January reports on December and renders the final annual report of the
+    year just ended. Returns period label → PDF path.
+    """
+    logger = get_run_logger()
+    if period is None:
+        moment = scheduled_moment()
+        period = previous_month(moment)
+        logger.info(
+            "未指定统计期：计划时间 %s（北京时间）的上一个月是 %s",
+            moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            period,
+        )
+    month = parse_month(period)
+    annual = indicators.Period.parse(str(month.fiscal_year))
+    settings = current_settings()
+    logger.info("统计期 %s，年度报告 %s；数据目录 %s", month.label, annual.label, settings.home)
+
+    batches, rendered = _run(settings, [month, annual])
+    _publish(
+        settings,
+        f"{month.label} 月度流程",
+        artifact_key("monthly", month.label),
+        rendered,
+        batches,
+        rendered,
+    )
+    return {item.period.label: str(item.entry.path) for item in rendered}
+
+
+@flow(
+    name="fiscal-year-rerun",
+    description="财年重跑：重新入库（可全量拉取HTTP），重算并重新生成全年月报与年度报告。",
+)
+def fiscal_year_rerun(fiscal_year: int, full_refresh: bool = False) -> dict[str, str]:
+    """Re-ingest, recompute and re-render every completed month of a fiscal year and its report.
+
+    Unchanged data gives byte-identical PDFs and no new report versions, so a rerun is safe to
+    repeat. `full_refresh` re-pulls the HTTP source from 1 January of that year, ignoring the
+    watermark (the way to pick up records the platform corrected after they were pulled).
+    """
+    logger = get_run_logger()
+    fiscal_year = validate_fiscal_year(fiscal_year)
+    settings = current_settings()
+    today = today_in_shanghai()
+    months = completed_months(fiscal_year, today)
+    periods = [indicators.Period.parse(m) for m in months]
+    if date(fiscal_year, 1, 1) <= today:
+        periods.append(indicators.Period.parse(str(fiscal_year)))
+    else:
+        logger.warning("财年 %d 尚未开始：只入库，不生成报告", fiscal_year)
+    if len(months) < 12:
+        logger.info("财年 %d 已结束的月份：%d 个，未结束的月份不生成月报", fiscal_year, len(months))
+    since = datetime(fiscal_year, 1, 1) if full_refresh else None
+    logger.info(
+        "财年 %d 重跑：%d 份报告%s；数据目录 %s",
+        fiscal_year,
+        len(periods),
+        "，HTTP 自该年1月1日起全量拉取" if full_refresh else "",
+        settings.home,
+    )
+
+    batches, rendered = _run(settings, periods, full_refresh=full_refresh, since=since)
+    if rendered:
+        annual = [r for r in rendered if r.period.kind != "month"] or rendered[-1:]
+        _publish(
+            settings,
+            f"{fiscal_year} 财年重跑",
+            artifact_key("fiscal-year", str(fiscal_year)),
+            annual,
+            batches,
+            rendered,
+        )
+    return {item.period.label: str(item.entry.path) for item in rendered}
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+# Written by `urbanreport sample` into the inbox: the years it generated, among other things.
+SAMPLE_MANIFEST = ".sample-manifest.json"
+
+
+def sample_years(settings: Settings) -> list[int]:
+    """The fiscal years `urbanreport sample` wrote into this inbox (from its manifest).
+
+    Why the manifest and not the data: extracts of January also carry cases filed the December
+    before, so the dates alone would name a year the sample only touches.
+    """
+    manifest = settings.inbox / SAMPLE_MANIFEST
+    if not manifest.is_file():
+        raise FileNotFoundError(
+            f"收件箱 {settings.inbox} 中没有示例数据。请先运行 `urbanreport sample`。"
+            f" No sample data in {settings.inbox}: run `urbanreport sample` first."
+        )
+    years = json.loads(manifest.read_text(encoding="utf-8")).get("years") or []
+    return sorted({int(y) for y in years})
+
+
+def demo(settings: Settings) -> dict[int, dict[str, str]]:
+    """Rerun every fiscal year found in the sample data and print where the reports are."""
+    years = sample_years(settings)
+    print(f"示例数据覆盖财年：{', '.join(str(y) for y in years)}")
+    results: dict[int, dict[str, str]] = {}
+    with using_settings(settings):
+        for year in years:
+            results[year] = fiscal_year_rerun(fiscal_year=year)
+    for year, reports in results.items():
+        print(f"\n{year} 财年报告（{settings.reports_dir / str(year)}）：")
+        for label, path in reports.items():
+            print(f"  {label:<8} {path}")
+    return results

@@ -1,0 +1,136 @@
+"""`make bench`: ingestion, indicator and report timings, beside DuckDB's own raw load.
+
+Not a test: nothing here asserts a time. For each scale it writes the sample (fiscal years
+2022–2023) into a fresh temporary home, then in separate processes (so each peak memory is its
+own) measures:
+
+* the floor: DuckDB's `read_csv` / `read_json` of the same inbox files into plain tables;
+* `urbanreport ingest` of those files (validation, rejects, MERGE, one transaction per file);
+* the indicator catalogue and breakdowns for fiscal 2023 (warm, best of three);
+* at scale 1, rendering the 2023 annual report.
+
+GB18030 CSV and xlsx files have no native DuckDB reader here, so the ratio is computed over the
+sources DuckDB reads directly (UTF-8 CSV and JSON Lines); the other sources are timed too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, os, resource, sys, time
+from pathlib import Path
+mode, home, sources = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
+os.environ["URBANREPORT_HOME"] = str(home)
+from urbanreport.config import load_settings
+settings = load_settings(home)
+t0 = time.perf_counter()
+out = {}
+if mode == "floor":
+    import duckdb
+    con = duckdb.connect(str(home / "floor.duckdb"))
+    rows = 0
+    for i, source in enumerate(sources):
+        for path in sorted((home / "inbox" / source).iterdir()):
+            reader = "read_csv" if path.suffix == ".csv" else "read_json"
+            con.execute(f"CREATE TABLE t{i}_{abs(hash(path.name))} AS SELECT * FROM {reader}(?)",
+                        [str(path)])
+            rows += con.execute("SELECT count(*) FROM t%d_%d" % (i, abs(hash(path.name)))).fetchone()[0]
+    con.close()
+    out["rows"] = rows
+elif mode == "ingest":
+    from flows.ingest import ingest_source
+    from urbanreport import warehouse
+    with warehouse.writer(settings) as con:
+        per = {}
+        for source in sources:
+            s0 = time.perf_counter()
+            batches = ingest_source(con, settings, source)
+            per[source] = {"seconds": round(time.perf_counter() - s0, 2),
+                           "rows": sum(b.rows_read for b in batches)}
+    out["per_source"] = per
+elif mode == "indicators":
+    from flows.indicators import Period, breakdowns, compute
+    from urbanreport import warehouse
+    from urbanreport.workdays import refresh_calendar
+    with warehouse.writer(settings) as con:
+        refresh_calendar(con, settings)
+        times = []
+        for _ in range(3):
+            s0 = time.perf_counter()
+            compute(con, Period.parse("2023"), settings)
+            breakdowns(con, Period.parse("2023"), settings)
+            times.append(time.perf_counter() - s0)
+    out["best_seconds"] = round(min(times), 3)
+elif mode == "report":
+    from flows.indicators import Period
+    from reports.build import render
+    times = []
+    for _ in range(2):
+        s0 = time.perf_counter()
+        render(settings, Period.parse("2023"))
+        times.append(time.perf_counter() - s0)
+    out["seconds"] = [round(t, 2) for t in times]
+out["wall"] = round(time.perf_counter() - t0, 2)
+out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps(out))
+"""
+
+NATIVE = ["dcm_cases", "demolition", "demolition_targets"]  # UTF-8 CSV: DuckDB reads them as is
+OTHERS = ["enforcement", "permits", "legal_activities"]  # GB18030 CSV + JSONL, xlsx
+
+
+def run(mode: str, home: Path, sources: list[str]) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(home), json.dumps(sources)],
+        capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_scale(scale: int) -> None:
+    from urbanreport.config import load_settings
+    from urbanreport.sample import write_sample
+
+    with tempfile.TemporaryDirectory(prefix=f"urbanreport-bench-{scale}-") as tmp:
+        home = Path(tmp)
+        t0 = time.perf_counter()
+        write_sample(load_settings(home), years=[2022, 2023], scale=scale)
+        gen = time.perf_counter() - t0
+        size = sum(p.stat().st_size for p in (home / "inbox").rglob("*") if p.is_file())
+        print(f"\n== scale {scale}: sample 2022–2023 written in {gen:.1f} s, {size / 1e6:.0f} MB")
+        floor = run("floor", home, NATIVE)
+        ingest = run("ingest", home, NATIVE + OTHERS)
+        native_s = sum(ingest["per_source"][s]["seconds"] for s in NATIVE)
+        floor_s = floor["wall"]
+        print(f"DuckDB raw read_csv floor ({', '.join(NATIVE)}): {floor_s:.2f} s, "
+              f"{floor['rows']} rows, peak {floor['peak_mb']} MB")
+        print(f"urbanreport ingest, same files:            {native_s:.2f} s, "
+              f"ratio {native_s / floor_s:.2f}x")
+        for source, r in ingest["per_source"].items():
+            print(f"  {source:<20} {r['rows']:>10} rows {r['seconds']:>8.2f} s")
+        print(f"ingest of all sources: {ingest['wall']:.2f} s, peak {ingest['peak_mb']} MB")
+        ind = run("indicators", home, [])
+        print(f"indicators + breakdowns, fiscal 2023: {ind['best_seconds']:.3f} s (best of 3)")
+        if scale == 1:
+            rep = run("report", home, [])
+            print(f"annual report 2023 render: {rep['seconds']} s (first, second run), "
+                  f"peak {rep['peak_mb']} MB")
+
+
+def main() -> None:
+    scales = [int(s) for s in os.environ.get("BENCH_SCALES", "1 10 100").split()]
+    for scale in scales:
+        bench_scale(scale)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The catalogue, the SQL and the user docs agree: one definition in one place."""
+
+from __future__ import annotations
+
+from flows.indicators import SECTIONS, Period, catalogue, compute
+from urbanreport import warehouse
+from urbanreport.config import SQL_DIR, load_settings
+from urbanreport.docs import DOCS_DIR, indicators_markdown, sources_markdown
+
+
+def test_every_catalogue_key_is_computed_by_exactly_its_section_sql(tmp_path):
+    settings = load_settings(home=tmp_path)
+    with warehouse.writer(settings) as con:
+        result = compute(con, Period.parse("2023"), settings)
+    assert list(result["indicators"]) == [item["key"] for item in catalogue()]
+    assert {k.split(".")[0] for k in result["indicators"]} == set(SECTIONS)
+    for section in SECTIONS:
+        assert (SQL_DIR / "indicators" / f"{section}.sql").is_file()
+
+
+def test_an_empty_warehouse_gives_missing_not_zero(tmp_path):
+    settings = load_settings(home=tmp_path)
+    with warehouse.writer(settings) as con:
+        result = compute(con, Period.parse("2023-07"), settings)
+    assert all(v is None for v in result["indicators"].values())
+    assert set(result["missing"]) == set(result["indicators"])
+    assert result["missing"]["enforcement.penalty_cases"] == "行政处罚案件在2023年7月没有任何记录"
+
+
+def test_catalogue_entries_are_complete():
+    for item in catalogue():
+        assert set(item) >= {"key", "name", "unit", "kind", "source", "definition"}
+        assert item["kind"] in {"count", "money", "area", "rate", "hours", "days"}
+
+
+def test_generated_docs_are_up_to_date():
+    """Run `urbanreport docs` when this fails."""
+    assert (DOCS_DIR / "indicators.md").read_text("utf-8") == indicators_markdown()
+    assert (DOCS_DIR / "sources.md").read_text("utf-8") == sources_markdown()
+
+
+def test_sources_doc_lists_every_contract_field():
+    text = sources_markdown()
+    for spec in load_settings().sources.values():
+        for field in spec["fields"]:
+            assert f"| `{field['name']}` | {field['header']} |" in text

@@ -1,0 +1,159 @@
+"""Text-dimension normalisation: trim, full-width, Traditional→Simplified, pinyin annotations,
+the 街道 suffix; and every configured dictionary value is left as it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.ingest import ingest_source
+from tests.factories import (
+    check_batch,
+    dcm_row,
+    enforcement_row,
+    inbox,
+    make_settings,
+    record,
+    rejects,
+    target_row,
+    write_rows_csv,
+)
+from urbanreport import warehouse
+from urbanreport.config import load_settings
+from urbanreport.normalize import STREET_SUFFIX, match_dictionary, normalize_text
+
+SETTINGS = load_settings(home=Path("unused-home"))
+STREETS = SETTINGS.streets
+
+
+def dictionary_values() -> list[str]:
+    values: list[str] = []
+    for entry in SETTINGS["dictionaries"].values():
+        if isinstance(entry, dict):
+            for allowed in entry.values():
+                values.extend(allowed)
+        else:
+            values.extend(entry)
+    return (
+        values
+        + STREETS
+        + [s + STREET_SUFFIX for s in STREETS]
+        + [SETTINGS["district"]["whole_district"]]
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("龍湖區", "龙湖区"),
+        ("鷗汀街道", "鸥汀街道"),
+        ("區(qū)", "区"),
+        ("區（qū）", "区"),  # full-width parentheses
+        ("龍(lóng)湖(hú)區(qū)", "龙湖区"),
+        ("龙华(hua2)", "龙华"),  # tone digit instead of a tone mark
+        ("外砂（wài shā）", "外砂"),
+        ("  金霞  ", "金霞"),
+        ("\u3000金霞\u3000", "金霞"),  # ideographic spaces
+        ("金 霞", "金霞"),
+        ("１２３４５熱線", "12345热线"),  # full-width digits
+        ("ＡＢＣ", "ABC"),
+        ("佔道經營", "占道经营"),
+        ("市容環境衛生", "市容环境卫生"),
+        ("群眾舉報", "群众举报"),
+    ],
+)
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize("value", dictionary_values())
+def test_every_dictionary_value_is_a_fixed_point(value: str) -> None:
+    assert normalize_text(value) == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("鸥汀", "鸥汀"),
+        ("鸥汀街道", "鸥汀"),
+        ("鷗汀街道", "鸥汀"),
+        ("鷗汀", "鸥汀"),
+        (" 龍華街道 ", "龙华"),
+        ("龙(lóng)腾(téng)街道", "龙腾"),
+        ("新溪街道", "新溪"),
+        ("新溪街", None),  # half a suffix is not a street
+        ("湖南街道", None),  # not a street of this district
+        ("街道", None),
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_match_street_with_or_without_suffix(raw: str | None, expected: str | None) -> None:
+    assert match_dictionary(raw, STREETS, STREET_SUFFIX) == expected
+
+
+def test_suffix_only_applies_where_asked() -> None:
+    categories = SETTINGS["dictionaries"]["enforcement_categories"]
+    assert match_dictionary("违法建设", categories) == "违法建设"
+    assert match_dictionary("違法建設", categories) == "违法建设"
+    assert match_dictionary("违法建设街道", categories) is None
+
+
+def test_normalised_values_load_as_dictionary_values(tmp_path: Path) -> None:
+    """Traditional, full-width, annotated and suffixed spellings all land on the canonical value."""
+    settings = make_settings(tmp_path)
+    spellings = {
+        "N1": ("鷗汀街道", "佔道經營"),
+        "N2": ("  鸥汀 ", "占道经营"),
+        "N3": ("鷗(ōu)汀(tīng)", "占道經營"),
+        "N4": ("鸥汀街道", "　占道经营　"),
+    }
+    write_rows_csv(
+        inbox(settings, "enforcement") / "n.csv",
+        [enforcement_row(case_id=k, street=s, category=c) for k, (s, c) in spellings.items()],
+    )
+    with warehouse.writer(settings) as con:
+        (result,) = ingest_source(con, settings, "enforcement")
+        check_batch(con, result, "enforcement")
+        assert result.rows_loaded == 4, rejects(con)
+        stored = con.execute("SELECT DISTINCT street, category FROM enforcement").fetchall()
+        assert stored == [("鸥汀", "占道经营")]
+
+
+def test_district_word_for_targets(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    write_rows_csv(
+        inbox(settings, "demolition_targets") / "t.csv",
+        [target_row(street="全區"), target_row(street="龍騰街道"), target_row(street="全市")],
+    )
+    with warehouse.writer(settings) as con:
+        (result,) = ingest_source(con, settings, "demolition_targets")
+        check_batch(con, result, "demolition_targets")
+        assert sorted(
+            r[0] for r in con.execute("SELECT street FROM demolition_targets").fetchall()
+        ) == [
+            "全区",
+            "龙腾",
+        ]
+        (bad,) = rejects(con)
+        assert (bad["row_number"], bad["column_name"], bad["raw_value"]) == (4, "street", "全市")
+
+
+def test_dcm_dictionaries_are_normalised(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    write_rows_csv(
+        inbox(settings, "dcm_cases") / "d.csv",
+        [dcm_row(source="群眾舉報", case_class="部件", category="園林綠化設施", street="龍祥")],
+    )
+    with warehouse.writer(settings) as con:
+        (result,) = ingest_source(con, settings, "dcm_cases")
+        assert result.rows_loaded == 1, rejects(con)
+        stored = record(con, "dcm_cases", "case_id", "DCM2023070001")
+        assert (stored["source"], stored["case_class"], stored["category"], stored["street"]) == (
+            "群众举报",
+            "部件",
+            "园林绿化设施",
+            "龙祥",
+        )
