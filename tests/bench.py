@@ -39,9 +39,9 @@ if mode == "floor":
     for i, source in enumerate(sources):
         for path in sorted((home / "inbox" / source).iterdir()):
             reader = "read_csv" if path.suffix == ".csv" else "read_json"
-            con.execute(f"CREATE TABLE t{i}_{abs(hash(path.name))} AS SELECT * FROM {reader}(?)",
-                        [str(path)])
-            rows += con.execute("SELECT count(*) FROM t%d_%d" % (i, abs(hash(path.name)))).fetchone()[0]
+            table = f"t{i}_{abs(hash(path.name))}"
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM {reader}(?)", [str(path)])
+            rows += con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     con.close()
     out["rows"] = rows
 elif mode == "ingest":

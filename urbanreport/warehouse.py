@@ -115,7 +115,8 @@ def reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     path: Path = settings.warehouse_path
     if not path.exists():
         raise FileNotFoundError(
-            f"仓库不存在：{path}。请先运行 `urbanreport ingest`（或 `urbanreport sample` 生成示例数据）。"
+            f"仓库不存在：{path}。请先运行 `urbanreport ingest`"
+            "（或先用 `urbanreport sample` 生成示例数据）。"
         )
     con = duckdb.connect(str(path), read_only=True)
     try:

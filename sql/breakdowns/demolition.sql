@@ -24,7 +24,7 @@ months AS (
                                         INTERVAL 1 MONTH)) AS m)
 ),
 cumulative AS (
-    SELECT m.month, sum(d.area_m2) AS campaign_cumulative_m2
+    SELECT m.month, coalesce(sum(d.area_m2), 0) AS campaign_cumulative_m2
     FROM months m, campaign c
     LEFT JOIN demolition d
       ON d.demolished_date BETWEEN c.start_date AND least(c.end_date, m.month_end)
