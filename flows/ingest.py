@@ -727,7 +727,7 @@ def format_summary(results: dict[str, Iterable[BatchResult]]) -> str:
     lines = [f"{'数据源':<20}{'文件':>6}{'读取行':>10}{'入库行':>10}{'拒绝行':>10}  说明"]
     for source, batches in results.items():
         batches = [b for b in batches if not b.skipped]
-        notes = [b.message for b in batches if b.message]
+        notes = list(dict.fromkeys(b.message for b in batches if b.message))
         lines.append(
             f"{source:<20}{len(batches):>6}{sum(b.rows_read for b in batches):>10}"
             f"{sum(b.rows_loaded for b in batches):>10}{sum(b.rows_rejected for b in batches):>10}"
