@@ -172,6 +172,12 @@ def _unit(item: dict[str, Any]) -> str:
     return "" if item["kind"] == "rate" else item.get("unit", "")
 
 
+def _unsigned_zero(text: str) -> str:
+    """`-0.0工作日` → `0.0工作日`: a difference that rounds to zero has no direction."""
+    zero = not any(c in "123456789" for c in text)
+    return text[1:] if zero and text.startswith(("-", "+")) else text
+
+
 def format_change(item: dict[str, Any], change: Any, previous: Any) -> str:
     """Change against the same period a year earlier: the difference, and for amounts the ratio.
 
@@ -182,46 +188,57 @@ def format_change(item: dict[str, Any], change: Any, previous: Any) -> str:
     kind = item["kind"]
     sign = "+" if change > 0 else ""
     if kind == "rate":
-        return f"{sign}{float(change) * 100:.2f}".rstrip("0").rstrip(".") + " 个百分点"
-    text = sign + indicators.format_value(kind, change, _unit(item))
+        points = f"{float(change) * 100:.2f}".rstrip("0").rstrip(".")
+        return _unsigned_zero(sign + points) + " 个百分点"
+    text = _unsigned_zero(sign + indicators.format_value(kind, change, _unit(item)))
     if previous:
-        text += f"（{sign}{float(change) / float(previous) * 100:.1f}%）"
+        text += f"（{_unsigned_zero(f'{float(change) / float(previous) * 100:+.1f}')}%）"
     return text
 
 
 def indicator_table(figures: dict[str, Any]) -> str:
-    """Markdown table of every catalogued indicator: this period, a year before, change."""
+    """Markdown table of every catalogued indicator: this period, a year before, change.
+
+    The section column matters: 立案数 is both a penalty-case and a city-management figure.
+    """
     values = figures.get("indicators") or {}
     previous = figures.get("previous") or {}
     change = figures.get("change") or {}
-    lines = ["| 指标 | 本期 | 上年同期 | 同比变化 |", "| --- | ---: | ---: | ---: |"]
+    lines = [
+        "| 板块 | 指标 | 本期 | 上年同期 | 同比变化 |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
     for item in indicators.catalogue():
         key, kind, unit = item["key"], item["kind"], _unit(item)
         if key not in values:
             continue
+        section = key.partition(".")[0]
         lines.append(
-            f"| {item['name']} | {indicators.format_value(kind, values[key], unit)}"
+            f"| {indicators.SECTION_NAMES.get(section, section)} | {item['name']}"
+            f" | {indicators.format_value(kind, values[key], unit)}"
             f" | {indicators.format_value(kind, previous.get(key), unit)}"
             f" | {format_change(item, change.get(key), previous.get(key))} |"
         )
     return "\n".join(lines)
 
 
-def quality_rows(settings: Settings, figures: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per source: rows read, loaded and rejected for the period, months without data."""
+def quality_rows(settings: Settings, rendered: Sequence[Rendered]) -> list[dict[str, Any]]:
+    """Per period and source: rows read, loaded and rejected, and months without any record."""
     rows = []
-    for source, q in (figures.get("quality") or {}).items():
-        title = indicators.SOURCE_NAMES.get(source, source)
-        missing = q.get("months_without_data") or []
-        rows.append(
-            {
-                "数据源": f"{title}（{source}）",
-                "读取行数": q.get("rows_read", 0),
-                "入库行数": q.get("rows_loaded", 0),
-                "拒绝行数": q.get("rows_rejected", 0),
-                "无数据月份": "、".join(str(m) for m in missing) if missing else "无",
-            }
-        )
+    for item in rendered:
+        for source, q in (item.figures.get("quality") or {}).items():
+            title = indicators.SOURCE_NAMES.get(source, source)
+            missing = q.get("months_without_data") or []
+            rows.append(
+                {
+                    "统计期": item.period.label,
+                    "数据源": f"{title}（{source}）",
+                    "读取行数": q.get("rows_read", 0),
+                    "入库行数": q.get("rows_loaded", 0),
+                    "拒绝行数": q.get("rows_rejected", 0),
+                    "无数据月份": "、".join(str(m) for m in missing) if missing else "无",
+                }
+            )
     return rows
 
 
@@ -422,11 +439,10 @@ def _publish(
         key=artifact_key(key, "indicators"),
         description=f"{title}：主要指标与上年同期对比",
     )
-    main = headline[-1]
     create_table_artifact(
-        table=quality_rows(settings, main.figures),
+        table=quality_rows(settings, headline),
         key=artifact_key(key, "data-quality"),
-        description=f"{main.period.label} 各数据源读取、入库、拒绝行数",
+        description=f"{title}：各数据源读取、入库、拒绝行数及无数据月份",
     )
     for item in rendered:
         create_link_artifact(

@@ -8,26 +8,36 @@ CREATE OR REPLACE TEMP MACRO ur_blank(v) AS (v IS NULL OR trim(v) = '');
 -- Dates: 2023-07-05, 2023/7/5, 2023.07.05, 2023年7月5日, Excel serial numbers (45112; five digits,
 -- 1927..2173, so a bare year such as 2023 is refused rather than read as a day in 1905),
 -- and ISO timestamps (2023-07-05T10:00:00, with or without an offset; converted to Shanghai).
-CREATE OR REPLACE TEMP MACRO ur_timestamp(v) AS (
+-- The careful path: trimmed text, Excel serials and the Chinese / dotted forms.
+CREATE OR REPLACE TEMP MACRO ur_timestamp_slow(v) AS (
     CASE
         WHEN ur_blank(v) THEN NULL
-        -- fast path for the common 2023-07-05 / 2023-07-05 14:03:22 (no offset to convert)
-        WHEN TRY_CAST(trim(v) AS TIMESTAMP) IS NOT NULL
-             AND NOT regexp_matches(trim(v), '(Z|[+-][0-9]{2}:?[0-9]{2})$')
-            THEN TRY_CAST(trim(v) AS TIMESTAMP)
+        -- words DuckDB would read as times ('epoch', 'infinity') are not dates
+        WHEN NOT (left(trim(v), 1) BETWEEN '0' AND '9') THEN NULL
         WHEN regexp_full_match(trim(v), '[0-9]{5}(\.[0-9]+)?')
             THEN CASE WHEN TRY_CAST(trim(v) AS DOUBLE) BETWEEN 1 AND 2958465
                  THEN TIMESTAMP '1899-12-30 00:00:00'
                       + to_microseconds(CAST(round(TRY_CAST(trim(v) AS DOUBLE) * 86400000000) AS BIGINT))
                  END
-        WHEN regexp_matches(trim(v), '(Z|[+-][0-9]{2}:?[0-9]{2})$')
-            THEN timezone('Asia/Shanghai', TRY_CAST(replace(trim(v), 'Z', '+00:00') AS TIMESTAMPTZ))
-        ELSE try_strptime(
-            regexp_replace(trim(v), '[T ]+', ' ', 'g'),
-            ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M', '%Y-%m-%d',
-             '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
-             '%Y.%m.%d %H:%M:%S', '%Y.%m.%d',
-             '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日', '%Y年%m月%d日 %H时%M分'])
+        ELSE coalesce(
+            timezone('Asia/Shanghai', TRY_CAST(trim(v) AS TIMESTAMPTZ)),
+            try_strptime(
+                regexp_replace(trim(v), '[T ]+', ' ', 'g'),
+                ['%Y.%m.%d %H:%M:%S', '%Y.%m.%d',
+                 '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
+                 '%Y年%m月%d日 %H时%M分']))
+    END
+);
+
+-- The fast path reads the common forms with one cast: 2023-07-05, 2023/7/5,
+-- 2023-07-05 14:03:22, ISO with T, fractions, offsets or Z. The session time zone is
+-- Asia/Shanghai (urbanreport/warehouse.py), so a naive value stays local wall time and a value
+-- with an offset is converted to it. Everything else takes the careful path.
+CREATE OR REPLACE TEMP MACRO ur_timestamp(v) AS (
+    CASE
+        WHEN left(v, 1) BETWEEN '0' AND '9'
+            THEN coalesce(timezone('Asia/Shanghai', TRY_CAST(v AS TIMESTAMPTZ)), ur_timestamp_slow(v))
+        ELSE ur_timestamp_slow(v)
     END
 );
 
@@ -73,8 +83,9 @@ CREATE OR REPLACE TEMP MACRO ur_problem(failed, col, raw, reason) AS (
 CREATE OR REPLACE TEMP MACRO ur_need(col, raw) AS (
     ur_problem(ur_blank(raw), col, raw, '必填项为空 (required value is missing)')
 );
-CREATE OR REPLACE TEMP MACRO ur_check_date(col, raw) AS (
-    ur_problem(NOT ur_blank(raw) AND ur_timestamp(raw) IS NULL, col, raw,
+CREATE OR REPLACE TEMP MACRO ur_check_date(col, raw, parsed) AS (
+    -- `parsed` is the staging file's typed value, so each date is parsed once per row
+    ur_problem(NOT ur_blank(raw) AND parsed IS NULL, col, raw,
                '日期无法识别 (not a date in an accepted format)')
 );
 CREATE OR REPLACE TEMP MACRO ur_check_amount(col, raw) AS (

@@ -562,7 +562,8 @@ def load(con: duckdb.DuckDBPyConnection, data: Data, batch_id: int = 1) -> None:
 D = dt.date
 
 
-def T(text: str) -> dt.datetime:  # noqa: N802 - reads like the D above
+def T(text: str) -> dt.datetime:
+    """A timestamp, Asia/Shanghai wall time: T("2023-07-31 23:59:59")."""
     return dt.datetime.fromisoformat(text)
 
 
@@ -592,7 +593,6 @@ def _money(rng: random.Random, hi: int) -> Decimal:
 
 def edge_records() -> dict[str, list[Record]]:
     """Hand-made records, one per edge case the definitions must get right."""
-    y23 = "2023年违法建设专项治理"
     return {
         "enforcement": [
             # disclosed on exactly the 7th / the 8th working day after the decision
@@ -736,8 +736,11 @@ def edge_records() -> dict[str, list[Record]]:
         ],
         "demolition_targets": [
             target(CAMPAIGN_2022, WHOLE_DISTRICT, D(2022, 4, 1), D(2022, 12, 31), "60000.00"),
-            target(y23, WHOLE_DISTRICT, D(2023, 7, 1), D(2024, 6, 30), "1200000.00"),
-            *[target(y23, s, D(2023, 7, 1), D(2024, 6, 30), "120000.00") for s in STREETS],
+            target(CAMPAIGN_2023, WHOLE_DISTRICT, D(2023, 7, 1), D(2024, 6, 30), "1200000.00"),
+            *[
+                target(CAMPAIGN_2023, s, D(2023, 7, 1), D(2024, 6, 30), "120000.00")
+                for s in STREETS
+            ],
             target(CAMPAIGN_2024, WHOLE_DISTRICT, D(2024, 9, 1), D(2024, 12, 31), "300000.00"),
         ],
         "dcm_cases": [

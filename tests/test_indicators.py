@@ -112,9 +112,11 @@ def test_a_month_without_data_for_one_source(scenario: Scenario) -> None:
 
 
 def test_a_source_without_any_record_in_the_period(scenario: Scenario) -> None:
-    """No 学法普法 record in 2024 at all; nothing at all in 2025."""
+    """No 学法普法 record in 2024; no record of any source in 2021; in 2025 only permits
+    received in December 2024 and decided in January."""
     result = scenario.results["2024"]
-    for key in ("legal.study_sessions", "legal.trainings", "legal.publicity_events"):
+    for key in ("legal.study_sessions", "legal.trainings", "legal.publicity_events",
+                "legal.participants"):  # fmt: skip
         assert result["indicators"][key] is None
         assert result["missing"][key] == "学法普法活动在2024年没有任何记录"
     assert result["previous"]["legal.trainings"] is not None

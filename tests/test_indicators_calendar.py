@@ -10,26 +10,27 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from flows.indicators import Period, compute
+from flows.indicators import Period, catalogue_by_key, compute
 from tests import indicator_oracle as oracle
 from tests.indicator_oracle import D
 from urbanreport import warehouse
 from urbanreport.config import Settings, load_settings
 from urbanreport.workdays import refresh_calendar
 
+KINDS = {key: item["kind"] for key, item in catalogue_by_key().items()}
 #: A 2027 arrangement as the State Council would publish it (the package has no 2027 data).
 HOLIDAYS_2027 = [f"2027-02-{day:02d}" for day in range(5, 13)]  # 02-05 .. 02-12 off
 WORKDAYS_2027 = ["2027-02-14", "2027-02-20"]  # make-up Sunday and Saturday
 CONFIG_2027 = f"""
 [calendar]
-first_year = 2025
+first_year = 2020
 last_year = 2028
 
 [calendar.years.2027]
 holidays = {HOLIDAYS_2027!r}
 workdays = {WORKDAYS_2027!r}
 """.replace("'", '"')
-PLAIN = "[calendar]\nfirst_year = 2025\nlast_year = {last}\n"
+PLAIN = "[calendar]\nfirst_year = 2020\nlast_year = {last}\n"
 
 
 def settings_with(home: Path, config: str) -> Settings:
@@ -93,7 +94,7 @@ def permits_2027() -> dict[str, list[dict]]:
 
 
 def test_a_holiday_list_in_configuration_changes_wd_without_code(tmp_path: Path) -> None:
-    configured = settings_with(tmp_path / "configured", CONFIG_2027)
+    configured = settings_with(tmp_path, CONFIG_2027)
     cal = oracle.WorkCalendar(
         {
             2027: (
@@ -102,39 +103,39 @@ def test_a_holiday_list_in_configuration_changes_wd_without_code(tmp_path: Path)
             )
         }
     )
-    assert cal.wd(D(2027, 2, 4), D(2027, 2, 15)) == 2  # 02-14, 02-15
-    assert cal.wd(D(2027, 2, 19), D(2027, 2, 22)) == 2  # 02-20, 02-22
+    assert cal.wd(D(2027, 2, 4), D(2027, 2, 15)) == 2  # 02-14, 02-15 (Mon–Fri: 7)
+    assert cal.wd(D(2027, 2, 19), D(2027, 2, 22)) == 2  # 02-20, 02-22 (Mon–Fri: 1)
     data = permits_2027()
     period = Period.parse("2027-02")
     with warehouse.writer(configured) as con:
         oracle.load(con, data)
         refresh_calendar(con, configured)
         result = compute(con, period, configured)
-        got = result["indicators"]
-        assert got["permits.avg_working_days"] == pytest.approx(2.0, abs=1e-9)
-        assert got["permits.on_time_rate"] == 0.5  # 2 ≤ 3, 2 > 1
-        want = oracle.permits(data["permits"], period.start, period.end, cal)
-        for key, value in want.items():
-            assert (
-                oracle.same("x", value, got[key])
-                if isinstance(value, float)
-                else (got[key] == value)
-            ), key
-        assert not any("2027" in note for note in result["provisional"])
+    got = result["indicators"]
+    assert got["permits.avg_working_days"] == pytest.approx(2.0, abs=1e-9)
+    assert got["permits.on_time_rate"] == 0.5  # 2 ≤ 3, 2 > 1
+    for key, value in oracle.permits(data["permits"], period.start, period.end, cal).items():
+        assert oracle.same(KINDS[key], value, got[key]), key
+    assert result["provisional"] == []
 
-        # the same warehouse without the list: 2027 is Monday–Friday (unless the package
-        # learnt the real arrangement meanwhile), and the report says the figures are provisional
-        plain = settings_with(tmp_path / "plain", PLAIN.format(last=2028))
+
+@pytest.mark.skipif(package_covers(2027), reason="the chinesecalendar package covers 2027")
+def test_without_the_list_2027_is_monday_to_friday_and_provisional(tmp_path: Path) -> None:
+    plain = settings_with(tmp_path, PLAIN.format(last=2028))
+    data = permits_2027()
+    period = Period.parse("2027-02")
+    with warehouse.writer(plain) as con:
+        oracle.load(con, data)
         refresh_calendar(con, plain)
         result = compute(con, period, plain)
-        if package_covers(2027):
-            pytest.skip("the chinesecalendar package now covers 2027")
-        got = result["indicators"]
-        assert got["permits.avg_working_days"] == pytest.approx((7 + 1) / 2, abs=1e-9)
-        assert got["permits.on_time_rate"] == 0.5  # 7 > 3, 1 ≤ 1
-        assert result["provisional"] == [
-            "2027年法定节假日安排未收录，工作日按周一至周五计算，相关指标为暂定值"
-        ]
+    got = result["indicators"]
+    assert got["permits.avg_working_days"] == pytest.approx((7 + 1) / 2, abs=1e-9)
+    assert got["permits.on_time_rate"] == 0.5  # 7 > 3, 1 ≤ 1
+    for key, value in oracle.permits(data["permits"], period.start, period.end).items():
+        assert oracle.same(KINDS[key], value, got[key]), key
+    assert result["provisional"] == [
+        "2027年法定节假日安排未收录，工作日按周一至周五计算，相关指标为暂定值"
+    ]
 
 
 def test_an_uncovered_year_falls_back_to_monday_to_friday(tmp_path: Path) -> None:
@@ -145,22 +146,20 @@ def test_an_uncovered_year_falls_back_to_monday_to_friday(tmp_path: Path) -> Non
     data = {
         "permits": [
             oracle.permit("U1", jan_1, jan_31, promised_days=60),
-            # received in the last covered year, decided in the uncovered one
-            oracle.permit("U0", D(year - 1, 12, 28), D(year, 1, 4), promised_days=60),
+            oracle.permit("C1", D(year - 1, 3, 1), D(year - 1, 3, 31), promised_days=60),
         ]
     }
     assert oracle.OFFICIAL.wd(jan_1, jan_31) == weekdays
     with warehouse.writer(plain) as con:
         oracle.load(con, data)
         refresh_calendar(con, plain)
-        result = compute(con, Period(kind="month", year=year, month=1), plain)
-        assert result["indicators"]["permits.avg_working_days"] == pytest.approx(weekdays)
-        assert result["provisional"] == [
-            f"{year}年法定节假日安排未收录，工作日按周一至周五计算，相关指标为暂定值"
-        ]
-        before = compute(con, Period(kind="year", year=year - 1), plain)
-        want = oracle.permits(data["permits"], D(year - 1, 1, 1), D(year - 1, 12, 31))
-        assert before["indicators"]["permits.received"] == want["permits.received"] == 1
-        assert before["indicators"]["permits.concluded"] == 0
-        # a covered year whose previous year is covered too is not provisional
-        assert before["provisional"] == [] or year - 2 < 2025
+        result = compute(con, Period("month", year, 1), plain)
+        covered = compute(con, Period("month", year - 1, 3), plain)
+    assert result["indicators"]["permits.avg_working_days"] == pytest.approx(weekdays)
+    assert result["provisional"] == [
+        f"{year}年法定节假日安排未收录，工作日按周一至周五计算，相关指标为暂定值"
+    ]
+    # the year before is covered by the package: official working days, nothing provisional
+    official = oracle.OFFICIAL.wd(D(year - 1, 3, 1), D(year - 1, 3, 31))
+    assert covered["indicators"]["permits.avg_working_days"] == pytest.approx(official)
+    assert covered["provisional"] == []

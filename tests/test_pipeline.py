@@ -130,6 +130,10 @@ def test_change_column() -> None:
     assert pipeline.format_change(count, -3, 0) == "-3宗"
     assert pipeline.format_change(rate, 0.025, 0.9) == "+2.5 个百分点"
     assert pipeline.format_change(count, None, None) == "—"
+    assert pipeline.format_change({"kind": "hours", "unit": "工作日"}, -0.01, 3.4) == (
+        "0.0工作日（-0.3%）"
+    )
+    assert pipeline.format_change(rate, 0.0, 0.5) == "0 个百分点"
 
 
 def test_http_pull_is_retried_but_not_for_a_refused_token() -> None:
@@ -304,15 +308,16 @@ def test_monthly_run_artifacts(
     }
     markdown = found["monthly-2023-07-indicators"]
     assert markdown.type == "markdown"
-    assert "| 立案数 | 60宗 | 48宗 | +12宗（+25.0%） |" in markdown.data
-    assert "| 处罚决定按时公示率 | 100% | 90% | +10 个百分点 |" in markdown.data
+    assert "| 行政执法 | 立案数 | 60宗 | 48宗 | +12宗（+25.0%） |" in markdown.data
+    assert "| 行政执法 | 处罚决定按时公示率 | 100% | 90% | +10 个百分点 |" in markdown.data
     assert "enforcement：新文件 1 个" in markdown.data
 
     table = found["monthly-2023-07-data-quality"]
     assert table.type == "table"
     rows = json.loads(table.data) if isinstance(table.data, str) else table.data
-    assert {"数据源": "行政处罚案件（enforcement）", "读取行数": 100, "入库行数": 97,
-            "拒绝行数": 3, "无数据月份": "无"} in rows  # fmt: skip
+    assert {"统计期": "2023-07", "数据源": "行政处罚案件（enforcement）", "读取行数": 100,
+            "入库行数": 97, "拒绝行数": 3, "无数据月份": "无"} in rows  # fmt: skip
+    assert {r["统计期"] for r in rows} == {"2023-07", "2023"}
 
     link = found["report-2023"]  # Prefect stores a link artifact as markdown `[text](url)`
     assert "https://reports.example.gov.cn/download/2023/r-2023" in link.data

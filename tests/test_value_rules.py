@@ -103,7 +103,7 @@ def test_offset_date_takes_the_shanghai_day(macros: duckdb.DuckDBPyConnection) -
 )
 def test_bad_dates_are_null_and_get_a_reason(macros: duckdb.DuckDBPyConnection, text: str) -> None:
     assert one(macros, "SELECT ur_timestamp(?)", text) is None
-    problem = one(macros, "SELECT ur_check_date('filed_date', ?)", text)
+    problem = one(macros, "SELECT ur_check_date('filed_date', $1, ur_timestamp($1))", text)
     assert problem == {
         "column_name": "filed_date",
         "raw_value": text,
@@ -114,7 +114,7 @@ def test_bad_dates_are_null_and_get_a_reason(macros: duckdb.DuckDBPyConnection, 
 @pytest.mark.parametrize("text", [None, "", "   "])
 def test_blank_date_is_not_given(macros: duckdb.DuckDBPyConnection, text: str | None) -> None:
     assert one(macros, "SELECT ur_timestamp(?)", text) is None
-    assert one(macros, "SELECT ur_check_date('x', ?)", text) is None
+    assert one(macros, "SELECT ur_check_date('x', $1, ur_timestamp($1))", text) is None
 
 
 # --- money and areas ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import chinese_calendar
 import duckdb
 import pyarrow as pa
 
+from urbanreport import warehouse
 from urbanreport.config import Settings
 
 
@@ -43,12 +44,18 @@ def day_status(
         return day.weekday() < 5, True
 
 
-def calendar_rows(settings: Settings) -> pa.Table:
-    """All days of the configured span with their working-day status and running number."""
+def calendar_rows(
+    settings: Settings, data_years: tuple[int | None, int | None] = (None, None)
+) -> pa.Table:
+    """All days of the span with their working-day status and running number.
+
+    The span is the configured one, widened to every year the data touches, so a date outside
+    it still gets a (provisional, Monday–Friday) entry rather than no working-day count at all.
+    """
     cal = settings["calendar"]
     overrides = {int(y): _configured_year(v) for y, v in cal.get("years", {}).items()}
-    first = dt.date(int(cal["first_year"]), 1, 1)
-    last = dt.date(int(cal["last_year"]), 12, 31)
+    first = dt.date(min(int(cal["first_year"]), data_years[0] or 9999), 1, 1)
+    last = dt.date(max(int(cal["last_year"]), data_years[1] or 0), 12, 31)
     days, flags, seqs, provisional = [], [], [], []
     seq = 0
     day = first
@@ -72,20 +79,10 @@ def calendar_rows(settings: Settings) -> pa.Table:
 
 def refresh_calendar(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Rebuild calendar_days from configuration and the package (cheap: a few thousand rows)."""
-    rows = calendar_rows(settings)  # noqa: F841 - read by name in the SQL below
-    con.execute("DELETE FROM calendar_days")
-    con.execute(
-        "INSERT INTO calendar_days SELECT d, is_workday, workday_seq, provisional FROM rows"
-    )
-
-
-def working_days(a: dt.date, b: dt.date, settings: Settings) -> int:
-    """wd(a, b) in Python: working days d with a < d ≤ b. Used by tests as an independent check."""
-    cal = settings["calendar"]
-    overrides = {int(y): _configured_year(v) for y, v in cal.get("years", {}).items()}
-    count = 0
-    day = a + dt.timedelta(days=1)
-    while day <= b:
-        count += day_status(day, overrides)[0]
-        day += dt.timedelta(days=1)
-    return count
+    span = warehouse.query(con, "ingest/data_years.sql")[0]
+    rows = calendar_rows(settings, (span["first_year"], span["last_year"]))
+    con.register("calendar_frame", rows)
+    try:
+        warehouse.execute_file(con, "ingest/calendar.sql")
+    finally:
+        con.unregister("calendar_frame")

@@ -23,7 +23,7 @@ SELECT
         ur_need('street', raw.street),
         ur_check_dim('street', raw.street, street, '街道'),
         ur_need('demolished_date', raw.demolished_date),
-        ur_check_date('demolished_date', raw.demolished_date),
+        ur_check_date('demolished_date', raw.demolished_date, demolished_date),
         ur_need('area_m2', raw.area_m2),
         ur_check_amount('area_m2', raw.area_m2),
         ur_problem(area_m2 = 0, 'area_m2', raw.area_m2, '拆除面积必须大于0 (must be > 0)'),

@@ -35,11 +35,11 @@ SELECT
     list_filter([
         ur_need('case_id', raw.case_id),
         ur_need('filed_date', raw.filed_date),
-        ur_check_date('filed_date', raw.filed_date),
-        ur_check_date('decided_date', raw.decided_date),
+        ur_check_date('filed_date', raw.filed_date, filed_date),
+        ur_check_date('decided_date', raw.decided_date, decided_date),
         ur_check_order('decided_date', raw.decided_date, filed_date, decided_date,
                        '处罚决定日期早于立案日期'),
-        ur_check_date('closed_date', raw.closed_date),
+        ur_check_date('closed_date', raw.closed_date, closed_date),
         ur_check_order('closed_date', raw.closed_date, filed_date, closed_date,
                        '结案日期早于立案日期'),
         ur_need('street', raw.street),
@@ -51,9 +51,9 @@ SELECT
         ur_check_bool('is_major', raw.is_major),
         ur_check_bool('legal_review', raw.legal_review),
         ur_check_bool('collective_decision', raw.collective_decision),
-        ur_check_date('disclosed_date', raw.disclosed_date),
+        ur_check_date('disclosed_date', raw.disclosed_date, disclosed_date),
         ur_check_dim('review_outcome', raw.review_outcome, review_outcome, '复议诉讼结果'),
-        ur_check_date('review_date', raw.review_date),
+        ur_check_date('review_date', raw.review_date, review_date),
         ur_problem(review_outcome IS NOT NULL AND ur_blank(raw.review_date), 'review_date',
                    raw.review_date, '填写了复议诉讼结果但缺少结案日期 (required when review_outcome is set)')
     ], lambda p: p IS NOT NULL) AS problems

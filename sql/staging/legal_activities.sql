@@ -17,7 +17,7 @@ SELECT
     date, activity_type, title, participants,
     list_filter([
         ur_need('date', raw.date),
-        ur_check_date('date', raw.date),
+        ur_check_date('date', raw.date, date),
         ur_need('activity_type', raw.activity_type),
         ur_check_dim('activity_type', raw.activity_type, activity_type, '活动类型'),
         ur_need('title', raw.title),
