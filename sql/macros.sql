@@ -29,12 +29,15 @@ CREATE OR REPLACE TEMP MACRO ur_timestamp_slow(v) AS (
     END
 );
 
--- The fast path reads the common forms with one cast: 2023-07-05, 2023/7/5,
--- 2023-07-05 14:03:22, ISO with T, fractions, offsets or Z. The session time zone is
--- Asia/Shanghai (urbanreport/warehouse.py), so a naive value stays local wall time and a value
--- with an offset is converted to it. Everything else takes the careful path.
+-- The fast paths: the systems' own 2023-07-05 14:03:22 / 2023-07-05 is a plain cast; other
+-- common forms (2023/7/5, ISO with T, fractions, offsets or Z) take one cast to TIMESTAMPTZ.
+-- The session time zone is Asia/Shanghai (urbanreport/warehouse.py), so a naive value stays
+-- local wall time and a value with an offset is converted to it. Everything else takes the
+-- careful path.
 CREATE OR REPLACE TEMP MACRO ur_timestamp(v) AS (
     CASE
+        WHEN regexp_full_match(v, '[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?')
+            THEN coalesce(TRY_CAST(v AS TIMESTAMP), ur_timestamp_slow(v))
         WHEN left(v, 1) BETWEEN '0' AND '9'
             THEN coalesce(timezone('Asia/Shanghai', TRY_CAST(v AS TIMESTAMPTZ)), ur_timestamp_slow(v))
         ELSE ur_timestamp_slow(v)
