@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -129,7 +130,7 @@ def report_url(settings: Settings, entry: ReportEntry, fiscal_year: int) -> str:
     """The portal's download address when the portal is published, else the file itself."""
     base = str(settings["portal"].get("base_url") or "").rstrip("/")
     if base:
-        return f"{base}/download/{fiscal_year}/{entry.id}"
+        return f"{base}/download/{fiscal_year}/{quote(entry.id, safe='')}"
     return entry.path.resolve().as_uri()
 
 
@@ -150,6 +151,7 @@ def using_settings(settings: Settings) -> Iterator[Settings]:
 
 
 def current_settings() -> Settings:
+    """The settings of `using_settings`, else those of the environment ($URBANREPORT_HOME)."""
     return _SETTINGS.get() or load_settings()
 
 
@@ -474,6 +476,8 @@ def monthly_run(period: str | None = None) -> dict[str, str]:
             period,
         )
     month = parse_month(period)
+    if month.end >= today_in_shanghai():
+        logger.warning("%s 尚未结束：月报只含截至目前的数据", month.label)
     annual = indicators.Period.parse(str(month.fiscal_year))
     settings = current_settings()
     logger.info("统计期 %s，年度报告 %s；数据目录 %s", month.label, annual.label, settings.home)
@@ -523,16 +527,14 @@ def fiscal_year_rerun(fiscal_year: int, full_refresh: bool = False) -> dict[str,
     )
 
     batches, rendered = _run(settings, periods, full_refresh=full_refresh, since=since)
-    if rendered:
-        annual = [r for r in rendered if r.period.kind != "month"] or rendered[-1:]
-        _publish(
-            settings,
-            f"{fiscal_year} 财年重跑",
-            artifact_key("fiscal-year", str(fiscal_year)),
-            annual,
-            batches,
-            rendered,
-        )
+    _publish(
+        settings,
+        f"{fiscal_year} 财年重跑",
+        artifact_key("fiscal-year", str(fiscal_year)),
+        [r for r in rendered if r.period.kind == "year"],
+        batches,
+        rendered,
+    )
     return {item.period.label: str(item.entry.path) for item in rendered}
 
 

@@ -375,6 +375,16 @@ def test_rerun_of_the_current_year_stops_at_the_last_full_month(
     assert steps.rendered == ["2024-01", "2024-02", "2024"]
 
 
+def test_rerun_of_next_year_only_ingests(
+    prefect_harness: None, steps: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "today_in_shanghai", lambda: date(2024, 12, 20))
+    state = fiscal_year_rerun(fiscal_year=2025, return_state=True)
+    assert state.is_completed()
+    assert steps.ingested == ["enforcement"] and steps.rendered == []
+    assert "fiscal-year-2025-indicators" in artifacts_of(state.state_details.flow_run_id)
+
+
 def test_a_failing_pull_is_retried(
     prefect_harness: None, steps: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
