@@ -71,15 +71,18 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.pipeline import monthly_run
+    from flows.pipeline import monthly_run, parse_month
 
+    if args.period is not None:
+        parse_month(args.period)  # refuse a bad period before Prefect starts a server
     monthly_run(period=args.period)
     return 0
 
 
 def cmd_rerun(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.pipeline import fiscal_year_rerun
+    from flows.pipeline import fiscal_year_rerun, validate_fiscal_year
 
+    validate_fiscal_year(args.fiscal_year)  # refuse a bad year before Prefect starts a server
     fiscal_year_rerun(fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
     return 0
 

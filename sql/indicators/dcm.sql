@@ -30,6 +30,7 @@ SELECT
     CASE WHEN ok THEN s.reported END                                   AS reported,
     CASE WHEN ok THEN registered END                                   AS registered,
     CASE WHEN ok THEN registered / nullif(s.reported, 0) END           AS registration_rate,
+    CASE WHEN ok THEN disposed END                                     AS disposed,
     CASE WHEN ok THEN closed END                                       AS closed,
     CASE WHEN ok THEN closed / nullif(registered, 0) END               AS closure_rate,
     CASE WHEN ok THEN due END                                          AS due,
