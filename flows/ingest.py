@@ -31,20 +31,12 @@ import fastexcel
 import pyarrow as pa
 
 from urbanreport import warehouse
-from urbanreport.config import Settings
+from urbanreport.config import SOURCES, Settings
 from urbanreport.normalize import STREET_SUFFIX, match_dictionary
 from urbanreport.workdays import refresh_calendar
 
 log = logging.getLogger(__name__)
 
-SOURCES = (
-    "permits",
-    "enforcement",
-    "demolition",
-    "demolition_targets",
-    "dcm_cases",
-    "legal_activities",
-)
 EXTENSIONS = (".csv", ".xlsx", ".jsonl")
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 

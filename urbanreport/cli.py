@@ -61,9 +61,8 @@ def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    from reports.build import render
-
     from flows.indicators import Period
+    from reports.build import render
 
     entry = render(settings, Period.parse(args.period))
     print(entry.path)

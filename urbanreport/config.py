@@ -18,6 +18,8 @@ PROJECT_DIR = PACKAGE_DIR.parent
 SQL_DIR = PROJECT_DIR / "sql"
 DEFAULTS_FILE = PACKAGE_DIR / "defaults.toml"
 SOURCES_FILE = PACKAGE_DIR / "sources.toml"
+# The sources of the data contract, in contract order (the [sources.*] tables of sources.toml).
+SOURCES: tuple[str, ...] = tuple(tomllib.loads(SOURCES_FILE.read_text("utf-8"))["sources"])
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

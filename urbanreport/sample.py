@@ -48,7 +48,7 @@ import polars as pl
 import xlsxwriter
 import zhconv
 
-from urbanreport.config import Settings
+from urbanreport.config import SOURCES, Settings
 
 # --- Calibration: the bureau's published 2023 figures (scale 1; scale N multiplies them) --------
 
@@ -71,14 +71,6 @@ ENFORCEMENT_GROWTH = 1.07
 PERMITS_GROWTH = 1.05
 DEMOLITION_GROWTH = 1.03
 
-SOURCES = (
-    "permits",
-    "enforcement",
-    "demolition",
-    "demolition_targets",
-    "dcm_cases",
-    "legal_activities",
-)
 
 #: China has kept UTC+8 all year since 1991; a fixed offset needs no time-zone database.
 _TZ = timezone(timedelta(hours=8))
