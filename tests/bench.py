@@ -89,7 +89,9 @@ OTHERS = ["enforcement", "permits", "legal_activities"]  # GB18030 CSV + JSONL, 
 def run(mode: str, home: Path, sources: list[str]) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, mode, str(home), json.dumps(sources)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
@@ -111,10 +113,14 @@ def bench_scale(scale: int) -> None:
         ingest = run("ingest", home, NATIVE + OTHERS)
         native_s = sum(ingest["per_source"][s]["seconds"] for s in NATIVE)
         floor_s = floor["wall"]
-        print(f"DuckDB raw read_csv floor ({', '.join(NATIVE)}): {floor_s:.2f} s, "
-              f"{floor['rows']} rows, peak {floor['peak_mb']} MB")
-        print(f"urbanreport ingest, same files:            {native_s:.2f} s, "
-              f"ratio {native_s / floor_s:.2f}x")
+        print(
+            f"DuckDB raw read_csv floor ({', '.join(NATIVE)}): {floor_s:.2f} s, "
+            f"{floor['rows']} rows, peak {floor['peak_mb']} MB"
+        )
+        print(
+            f"urbanreport ingest, same files:            {native_s:.2f} s, "
+            f"ratio {native_s / floor_s:.2f}x"
+        )
         for source, r in ingest["per_source"].items():
             print(f"  {source:<20} {r['rows']:>10} rows {r['seconds']:>8.2f} s")
         print(f"ingest of all sources: {ingest['wall']:.2f} s, peak {ingest['peak_mb']} MB")
@@ -122,8 +128,10 @@ def bench_scale(scale: int) -> None:
         print(f"indicators + breakdowns, fiscal 2023: {ind['best_seconds']:.3f} s (best of 3)")
         if scale == 1:
             rep = run("report", home, [])
-            print(f"annual report 2023 render: {rep['seconds']} s (first, second run), "
-                  f"peak {rep['peak_mb']} MB")
+            print(
+                f"annual report 2023 render: {rep['seconds']} s (first, second run), "
+                f"peak {rep['peak_mb']} MB"
+            )
 
 
 def main() -> None:
