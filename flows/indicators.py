@@ -140,6 +140,8 @@ def _missing_reason(item: dict[str, str], present: bool, period: Period) -> str:
     """Why a figure is null, in words for the report (数据缺失 is never written as 0)."""
     if not present:
         return f"{SOURCE_NAMES[item['source']]}在{period.chinese}没有任何记录"
+    if "null_reason" in item:
+        return item["null_reason"]
     if item["kind"] == "rate":
         return "分母为0，比率不适用"
     return "统计期内没有适用的记录"

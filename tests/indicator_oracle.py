@@ -400,7 +400,8 @@ def dcm(records: Sequence[Record], start: dt.date, end: dt.date) -> dict[str, An
     ]
     prev_start, prev_end = year_earlier(start, end)
     yoy = None
-    if has_data("dcm_cases", records, prev_start, prev_end):
+    # A year-on-year change needs the whole previous period: every one of its months has data.
+    if not months_without_data("dcm_cases", records, prev_start, prev_end):
         before = len(dcm_cohort(records, prev_start, prev_end))
         yoy = None if before == 0 else (len(cohort) - before) / before
     values = {

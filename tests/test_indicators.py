@@ -152,7 +152,7 @@ def test_missing_explains_every_null(scenario: Scenario) -> None:
     feb = scenario.results["2023-02"]  # no 数字城管 case in February 2022
     assert feb["indicators"]["dcm.reported"] is not None
     assert feb["indicators"]["dcm.reported_yoy"] is None
-    assert feb["missing"]["dcm.reported_yoy"] == "分母为0，比率不适用"
+    assert feb["missing"]["dcm.reported_yoy"] == "上年同期数据不完整或为0，不作同比"
 
 
 def test_json_form_is_rounded_and_serialisable(scenario: Scenario) -> None:
