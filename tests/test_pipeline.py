@@ -250,15 +250,24 @@ def artifacts_of(flow_run_id: UUID) -> dict[str, Any]:
     return {a.key: a for a in found}
 
 
-def task_run_names(flow_run_id: UUID) -> list[str]:
+def task_run_names(flow_run_id: UUID, expected: int) -> list[str]:
+    """Names of a flow run's task runs, waiting (up to 20 s) until `expected` are recorded.
+
+    Prefect records task runs from events, asynchronously: right after the flow returns the
+    last ones may not be in the database yet.
+    """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    deadline = time.monotonic() + 20
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return sorted(r.name for r in runs)
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            if len(runs) >= expected or time.monotonic() > deadline:
+                return sorted(r.name for r in runs)
+            time.sleep(0.25)
 
 
 def test_run_scheduled_on_1_december_beijing_reports_november(
@@ -269,7 +278,7 @@ def test_run_scheduled_on_1_december_beijing_reports_november(
     assert steps.computed == ["2023-11", "2023"]
     assert steps.ingested == ["enforcement"]
     assert steps.pulls == [{"full_refresh": False, "since": None}]
-    assert task_run_names(run_id) == sorted(
+    assert task_run_names(run_id, expected=7) == sorted(
         [
             "ingest-enforcement",
             "pull-dcm-http",
