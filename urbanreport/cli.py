@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from urbanreport.config import Settings, load_settings
@@ -27,8 +28,9 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
     from urbanreport.sample import write_sample
 
     written = write_sample(settings, years=args.years, scale=args.scale, seed=args.seed)
-    for path in written:
-        print(path.relative_to(settings.home))
+    per_source = Counter(path.parent.name for path in written)
+    for source, count in per_source.items():
+        print(f"  {source:<20}{count:>4} 个文件")
     print(f"示例数据已写入 {settings.inbox}（{len(written)} 个文件）")
     return 0
 
