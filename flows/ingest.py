@@ -215,14 +215,18 @@ def _create_raw_batch(
     columns: list[str],
     mapped: list[str | None],
     source_spec: dict[str, Any],
+    row_expr: str = "_row",
 ) -> None:
     """View raw_batch over temp table raw_file: _row plus every contract field, as text.
+
+    `row_expr` gives the row number: raw_file's own _row column, or for a CSV read by DuckDB
+    its rowid (file order) plus 2 for the header.
 
     Fields absent from the file (optional ones) are NULL; extra columns are left out. Only
     identifiers of the contract and of the file's own columns are spliced in here.
     """
     by_name = {name: col for col, name in zip(columns, mapped, strict=True) if name}
-    select = ["_row"]
+    select = [f"CAST({row_expr} AS BIGINT) AS _row"]
     for field in source_spec["fields"]:
         col = by_name.get(field["name"])
         expr = f"CAST({_quote(col)} AS VARCHAR)" if col else "CAST(NULL AS VARCHAR)"
@@ -289,18 +293,17 @@ def _read_csv_duckdb(
             raise FileRefused("文件没有表头行 (no header row)")
         names = [f"c{i}" for i in range(len(header))]
         warehouse.execute_file(con, "ingest/read_csv.sql", {"path": str(read_path), "names": names})
-        extra = [c for c in con.sql("SELECT * FROM raw_csv LIMIT 0").columns if c not in names]
+        extra = [c for c in con.sql("SELECT * FROM raw_file LIMIT 0").columns if c not in names]
         if extra:
             # DuckDB pads short rows and widens the table for long ones: a cell beyond the
             # header would otherwise be dropped without a word.
             cond = " OR ".join(f"{_quote(c)} IS NOT NULL" for c in extra)
-            first = con.execute(f"SELECT min(rowid) + 2 FROM raw_csv WHERE {cond}").fetchone()[0]
+            first = con.execute(f"SELECT min(rowid) + 2 FROM raw_file WHERE {cond}").fetchone()[0]
             if first is not None:
                 raise FileRefused(
                     f"第{first}行的单元格多于表头的{len(header)}列 (row {first} has more "
                     f"cells than the header; an unquoted comma?)"
                 )
-        warehouse.execute_file(con, "ingest/number_csv.sql")
     except duckdb.Error as exc:
         raise FileRefused(f"CSV无法解析 (cannot parse CSV): {exc}") from exc
     finally:
@@ -590,24 +593,25 @@ def _stage(
         header = _read_jsonl(con, path, encoding)
     columns = [f"c{i}" for i in range(len(header))]
     mapped, extras = map_headers(header, spec)
-    _create_raw_batch(con, columns, mapped, spec)
+    # A CSV read by DuckDB numbers its rows by rowid (file order); the other readers say _row.
+    has_row = "_row" in con.sql("SELECT * FROM raw_file LIMIT 0").columns
+    _create_raw_batch(con, columns, mapped, spec, "_row" if has_row else "rowid + 2")
     _build_dim_values(con, settings, spec)
     warehouse.execute_file(con, f"staging/{source}.sql")
     if suffix == ".jsonl":
         warehouse.execute_file(con, "ingest/jsonl_invalid.sql")
     key_column = ", ".join(spec["key"])
     warehouse.execute_file(con, "ingest/supersede.sql", {"key_column": key_column})
-    # The stored version of each key this file repeats (identifiers from the contract only).
-    on = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in spec["key"])
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE stored_versions AS SELECT s._row, t.batch_id "
-        f"FROM staged s JOIN {_quote(source)} t ON {on} WHERE len(s.problems) = 0"
-    )
-    warehouse.execute_file(
-        con,
-        "ingest/older_file.sql",
-        {"key_column": key_column, "file_mtime": mtime, "file_name": path.name},
-    )
+    older = {"source": source, "file_mtime": mtime, "file_name": path.name}
+    if warehouse.query(con, "ingest/newer_loaded.sql", older)[0]["newer_loaded"]:
+        # A newer file was loaded before this one: keep its versions (see older_file.sql).
+        # The stored version of each key this file repeats (identifiers from the contract only).
+        on = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in spec["key"])
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE stored_versions AS SELECT s._row, t.batch_id "
+            f"FROM staged s JOIN {_quote(source)} t ON {on} WHERE len(s.problems) = 0"
+        )
+        warehouse.execute_file(con, "ingest/older_file.sql", {"key_column": key_column, **older})
     return extras
 
 

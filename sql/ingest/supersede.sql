@@ -1,14 +1,14 @@
 -- Within one file the last row of a key wins: an earlier loadable row with the same key is
 -- refused (not lost) with a reason pointing at the row that replaces it. $key_column names the key
 -- column(s), e.g. "campaign, street"; a composite key's value is shown joined with "|".
-CREATE OR REPLACE TEMP TABLE staged AS
-SELECT * EXCLUDE (winner) REPLACE (
-    CASE WHEN len(problems) = 0 AND _row < winner
-         THEN [{'column_name': $key_column, 'raw_value': _key,
-                'reason': '同一文件中该编号在第' || winner || '行再次出现，以后一行为准 (superseded by a later row with the same key)'}]
-         ELSE problems
-    END AS problems)
+UPDATE staged
+SET problems = [{'column_name': $key_column, 'raw_value': staged._key,
+                 'reason': '同一文件中该编号在第' || d.winner || '行再次出现，以后一行为准 (superseded by a later row with the same key)'}]
 FROM (
-    SELECT *, max(CASE WHEN len(problems) = 0 THEN _row END) OVER (PARTITION BY _key) AS winner
+    SELECT _key, max(_row) AS winner
     FROM staged
-)
+    WHERE len(problems) = 0
+    GROUP BY _key
+    HAVING count(*) > 1
+) d
+WHERE staged._key = d._key AND len(staged.problems) = 0 AND staged._row < d.winner
