@@ -23,14 +23,16 @@ import contextlib
 import fcntl
 import hashlib
 import importlib
+import io
 import os
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
+
+from reports.registry import atomic_write
 
 ROLES = ("sans", "serif")
 
@@ -192,20 +194,9 @@ def convert_to_truetype(source: Path, target: Path) -> Path:
             setattr(maxp, attr, 0)
         font["post"].formatType = 3.0
         font.sfntVersion = "\x00\x01\x00\x00"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".ttf", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            font.save(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # Readable by the portal's service account too (mkstemp creates 0600).
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    buffer = io.BytesIO()
+    font.save(buffer)
+    atomic_write(target, buffer.getvalue())  # readable by the portal too (mode 0644)
     return target
 
 
