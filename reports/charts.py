@@ -251,6 +251,16 @@ def _year_labels(fiscal_year: int) -> tuple[str, str]:
 # --- charts -------------------------------------------------------------------------------
 
 
+def _this_and_last_year(
+    rows: Sequence[Mapping[str, Any]], months: Sequence[int], column: str
+) -> tuple[list[float], list[float]]:
+    """A breakdown column by month, and its `prev_` twin (last year), as plottable numbers."""
+    data = _rows_by_month(rows, months)
+    cur = [_num(data[m].get(column)) for m in months]
+    prev = [_num(data[m].get(f"prev_{column}")) for m in months]
+    return cur, prev
+
+
 def monthly_pair(
     name: str,
     title: str,
@@ -265,9 +275,7 @@ def monthly_pair(
     highlight: int | None = None,
 ) -> Chart:
     """One figure by month: this year against the same month last year (bars)."""
-    data = _rows_by_month(rows, months)
-    cur = [_num(data[m].get(column)) for m in months]
-    prev = [_num(data[m].get(f"prev_{column}")) for m in months]
+    cur, prev = _this_and_last_year(rows, months, column)
     scale, unit_text, decimals = _scale_for(cur + prev, unit)
 
     def draw(fig: Figure) -> None:
@@ -670,9 +678,7 @@ def monthly_lines(
     highlight: int | None = None,
 ) -> Chart:
     """This year solid with circles, last year dashed with squares, by month."""
-    data = _rows_by_month(rows, months)
-    cur = [_num(data[m].get(column)) for m in months]
-    prev = [_num(data[m].get(f"prev_{column}")) for m in months]
+    cur, prev = _this_and_last_year(rows, months, column)
     scale, unit_text, decimals = _scale_for(cur + prev, unit)
 
     def draw(fig: Figure) -> None:
