@@ -37,14 +37,16 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from flows import http_source, indicators, ingest
-from urbanreport import warehouse, workdays
-from urbanreport.config import Settings, load_settings
+from urbanreport import indicators
+from urbanreport.core import warehouse, workdays
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.ingest import batches as ingest
+from urbanreport.ingest import http_source
 
 if TYPE_CHECKING:
-    from flows.indicators import Period
-    from flows.ingest import BatchResult
-    from reports.build import ReportEntry
+    from urbanreport.indicators import Period
+    from urbanreport.ingest.batches import BatchResult
+    from urbanreport.reports.build import ReportEntry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -356,7 +358,7 @@ def indicators_task(
 @task(name="render", task_run_name="render-{period.label}", cache_policy=NO_CACHE)
 def render_task(settings: Settings, period: Period, con: duckdb.DuckDBPyConnection) -> ReportEntry:
     """Write the period's PDF and register it; unchanged content keeps the existing version."""
-    from reports.build import render
+    from urbanreport.reports.build import render
 
     logger = get_run_logger()
     entry = render(settings, period, con=con)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flows.indicators import SECTIONS, Period, catalogue, compute
-from urbanreport import warehouse
-from urbanreport.config import SQL_DIR, load_settings
-from urbanreport.docs import DOCS_DIR, indicators_markdown, sources_markdown
+from tests.factories import REPO_ROOT
+from urbanreport.core import warehouse
+from urbanreport.core.config import SQL_DIR, load_settings
+from urbanreport.docs import indicators_markdown, sources_markdown
+from urbanreport.indicators import SECTIONS, Period, catalogue, compute
 
 
 def test_every_catalogue_key_is_computed_by_exactly_its_section_sql(tmp_path):
@@ -35,8 +36,8 @@ def test_catalogue_entries_are_complete():
 
 def test_generated_docs_are_up_to_date():
     """Run `urbanreport docs` when this fails."""
-    assert (DOCS_DIR / "indicators.md").read_text("utf-8") == indicators_markdown()
-    assert (DOCS_DIR / "sources.md").read_text("utf-8") == sources_markdown()
+    assert (REPO_ROOT / "docs" / "indicators.md").read_text("utf-8") == indicators_markdown()
+    assert (REPO_ROOT / "docs" / "sources.md").read_text("utf-8") == sources_markdown()
 
 
 def test_sources_doc_lists_every_contract_field():

@@ -20,13 +20,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.indicators import Period, catalogue, catalogue_by_key, compute, to_json
-from flows.ingest import SHANGHAI
 from tests import indicator_oracle as oracle
 from tests.indicator_oracle import D, T
-from urbanreport import warehouse
-from urbanreport.config import Settings, load_settings
-from urbanreport.workdays import refresh_calendar
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.workdays import refresh_calendar
+from urbanreport.indicators import Period, catalogue, catalogue_by_key, compute, to_json
+from urbanreport.ingest.batches import SHANGHAI
 
 KINDS = {key: item["kind"] for key, item in catalogue_by_key().items()}
 PERIODS = [

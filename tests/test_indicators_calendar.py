@@ -10,12 +10,12 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from flows.indicators import Period, catalogue_by_key, compute
 from tests import indicator_oracle as oracle
 from tests.indicator_oracle import D
-from urbanreport import warehouse
-from urbanreport.config import Settings, load_settings
-from urbanreport.workdays import refresh_calendar
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.workdays import refresh_calendar
+from urbanreport.indicators import Period, catalogue_by_key, compute
 
 KINDS = {key: item["kind"] for key, item in catalogue_by_key().items()}
 #: A 2027 arrangement as the State Council would publish it (the package has no 2027 data).

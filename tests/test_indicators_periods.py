@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from flows.indicators import Period, catalogue, catalogue_by_key, format_value, to_json
-from urbanreport.config import load_settings
+from urbanreport.core.config import load_settings
+from urbanreport.indicators import Period, catalogue, catalogue_by_key, format_value, to_json
 
 
 @pytest.mark.parametrize(

@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.indicators import SECTIONS, Period, catalogue_by_key
 from tests import indicator_oracle as oracle
-from urbanreport import warehouse
-from urbanreport.config import Settings, load_settings
-from urbanreport.workdays import refresh_calendar
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.workdays import refresh_calendar
+from urbanreport.indicators import SECTIONS, Period, catalogue_by_key
 
 KINDS = {key: item["kind"] for key, item in catalogue_by_key().items()}
 #: The figures the issue names; every other catalogue key is compared as well.

@@ -26,9 +26,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows import http_source, indicators, ingest, pipeline
-from flows.ingest import BatchResult
-from flows.pipeline import (
+from tests.factories import REPO_ROOT
+from urbanreport import indicators
+from urbanreport.core.config import load_settings
+from urbanreport.flows import pipeline
+from urbanreport.flows.pipeline import (
     completed_months,
     fiscal_year_rerun,
     monthly_run,
@@ -36,7 +38,10 @@ from flows.pipeline import (
     previous_month,
     validate_fiscal_year,
 )
-from urbanreport.config import PROJECT_DIR, load_settings
+from urbanreport.ingest import batches as ingest
+from urbanreport.ingest import http_source
+from urbanreport.ingest.batches import BatchResult
+from urbanreport.reports import build as report_build
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -167,7 +172,6 @@ class Recorder:
 @pytest.fixture
 def steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Recorder:
     """Point the flows at an empty data directory and record the plain steps they call."""
-    import reports.build
 
     home = tmp_path / "home"
     monkeypatch.setenv("URBANREPORT_HOME", str(home))
@@ -221,7 +225,7 @@ def steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Recorder:
     monkeypatch.setattr(ingest, "ingest_source", ingest_source)
     monkeypatch.setattr(http_source, "pull_dcm_cases", pull)
     monkeypatch.setattr(indicators, "compute", compute)
-    monkeypatch.setattr(reports.build, "render", render)
+    monkeypatch.setattr(report_build, "render", render)
     return rec
 
 
@@ -466,7 +470,7 @@ def _rerun(home: Path, api_url: str, config: Path | None = None) -> subprocess.P
         env["URBANREPORT_CONFIG"] = str(config)
     return subprocess.Popen(
         [sys.executable, "-m", "urbanreport.cli", "rerun", "--fiscal-year", "2023"],
-        cwd=PROJECT_DIR,
+        cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

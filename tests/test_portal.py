@@ -29,7 +29,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from urbanreport.config import DEFAULTS_FILE, Settings
+from urbanreport.core.config import DEFAULTS_FILE, Settings
 from urbanreport.portal import app as portal_app
 from urbanreport.portal import store
 from urbanreport.portal.app import create_app
@@ -796,7 +796,7 @@ def test_figures_print_as_in_the_pdf(
 ) -> None:
     """The portal's fallback formatting agrees with the report layer's."""
     if with_report_layer:
-        pytest.importorskip("reports.narrative")
+        pytest.importorskip("urbanreport.reports.narrative")
     else:
         monkeypatch.setattr(store, "_narrative", lambda: None)
     for value, kind, unit, expected in FIGURES:

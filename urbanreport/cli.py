@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from urbanreport.config import Settings, load_settings
+from urbanreport.core.config import Settings, load_settings
 
 
 def _years(text: str) -> list[int]:
@@ -36,7 +36,7 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.ingest import format_summary, ingest_all
+    from urbanreport.ingest.batches import format_summary, ingest_all
 
     summary = ingest_all(settings, full_refresh=args.full_refresh)
     print(format_summary(summary))
@@ -44,7 +44,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.ingest import format_rejects, list_rejects
+    from urbanreport.ingest.batches import format_rejects, list_rejects
 
     rows = list_rejects(settings, source=args.source, limit=args.limit)
     print(format_rejects(rows))
@@ -52,7 +52,7 @@ def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.indicators import Period, compute_for, format_table
+    from urbanreport.indicators import Period, compute_for, format_table
 
     result = compute_for(settings, Period.parse(args.period))
     if args.json:
@@ -63,8 +63,8 @@ def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.indicators import Period
-    from reports.build import render
+    from urbanreport.indicators import Period
+    from urbanreport.reports.build import render
 
     entry = render(settings, Period.parse(args.period))
     print(entry.path)
@@ -72,7 +72,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.pipeline import monthly_run, parse_month
+    from urbanreport.flows.pipeline import monthly_run, parse_month
 
     if args.period is not None:
         parse_month(args.period)  # refuse a bad period before Prefect starts a server
@@ -81,7 +81,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_rerun(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.pipeline import fiscal_year_rerun, validate_fiscal_year
+    from urbanreport.flows.pipeline import fiscal_year_rerun, validate_fiscal_year
 
     validate_fiscal_year(args.fiscal_year)  # refuse a bad year before Prefect starts a server
     fiscal_year_rerun(fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
@@ -89,7 +89,7 @@ def cmd_rerun(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.pipeline import demo
+    from urbanreport.flows.pipeline import demo
 
     demo(settings)
     return 0

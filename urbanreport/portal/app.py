@@ -46,7 +46,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from urbanreport.config import Settings
+from urbanreport.core.config import Settings
 from urbanreport.portal import store
 from urbanreport.portal.store import OpenFile, Report
 
@@ -150,7 +150,7 @@ def default_font_resolver() -> FontResolver:
             if role in found:
                 return found[role]
             try:
-                from reports.fonts import font_file
+                from urbanreport.reports.fonts import font_file
 
                 path = Path(font_file(role))
             except Exception:  # noqa: BLE001 - no font means boxes, not a broken portal

@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from urbanreport.config import SQL_DIR
+from urbanreport.core.config import SQL_DIR
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _builder_registry() -> Any | None:
     disk).
     """
     try:
-        from reports import registry
+        from urbanreport.reports import registry
     except ImportError:
         return None
     if hasattr(registry, "load_index") and hasattr(registry, "fiscal_years"):
@@ -372,7 +372,7 @@ FIGURE_KINDS = frozenset({"count", "money", "area", "rate", "hours", "days"})
 def _narrative() -> Any | None:
     """The report's own number formatting, so the portal prints figures exactly as the PDF."""
     try:
-        from reports import narrative
+        from urbanreport.reports import narrative
     except ImportError:
         return None
     if hasattr(narrative, "fmt_value") and hasattr(narrative, "with_unit"):

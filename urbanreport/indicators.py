@@ -18,9 +18,9 @@ from typing import Any
 
 import duckdb
 
-from flows.ingest import SHANGHAI, SOURCES
-from urbanreport import warehouse
-from urbanreport.config import SQL_DIR, Settings, load_settings
+from urbanreport.core import warehouse
+from urbanreport.core.config import SQL_DIR, Settings, load_settings
+from urbanreport.ingest.batches import SHANGHAI, SOURCES
 
 SECTIONS = ("enforcement", "permits", "demolition", "dcm", "legal")
 SECTION_NAMES = {

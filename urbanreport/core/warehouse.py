@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from urbanreport.config import SQL_DIR, Settings
+from urbanreport.core.config import SQL_DIR, Settings
 
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 

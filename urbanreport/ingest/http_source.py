@@ -25,10 +25,10 @@ from urllib.parse import urlencode
 import duckdb
 import httpx
 
-from urbanreport.config import Settings
+from urbanreport.core.config import Settings
 
 if TYPE_CHECKING:  # imported lazily at run time: flows.ingest may itself import this module
-    from flows.ingest import BatchResult
+    from urbanreport.ingest.batches import BatchResult
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +367,6 @@ def pull_dcm_cases(
         max_seen.isoformat() if max_seen else "不变",
     )
 
-    from flows.ingest import ingest_file
+    from urbanreport.ingest.batches import ingest_file
 
     return ingest_file(con, settings, SOURCE, path, watermark=max_seen)

@@ -30,10 +30,10 @@ import duckdb
 import fastexcel
 import pyarrow as pa
 
-from urbanreport import warehouse
-from urbanreport.config import SOURCES, Settings
-from urbanreport.normalize import STREET_SUFFIX, match_dictionary
-from urbanreport.workdays import refresh_calendar
+from urbanreport.core import warehouse
+from urbanreport.core.config import SOURCES, Settings
+from urbanreport.core.normalize import STREET_SUFFIX, match_dictionary
+from urbanreport.core.workdays import refresh_calendar
 
 log = logging.getLogger(__name__)
 
@@ -705,7 +705,7 @@ def ingest_source(
 
 def ingest_all(settings: Settings, full_refresh: bool = False) -> dict[str, list[BatchResult]]:
     """Everything new in the inbox, plus the HTTP source when configured, under the write lock."""
-    from flows.http_source import pull_dcm_cases
+    from urbanreport.ingest.http_source import pull_dcm_cases
 
     results: dict[str, list[BatchResult]] = {}
     with warehouse.writer(settings) as con:
