@@ -70,3 +70,29 @@ CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
 CREATE OR REPLACE TEMP MACRO has_data(src, s, e) AS (
     EXISTS (SELECT 1 FROM record_dates() r WHERE r.source = src AND r.d BETWEEN s AND e)
 );
+
+-- The rows of a breakdown (sql/breakdowns/): every member it lists, zero or not, and whether
+-- the source has any record for it this year (has_cur) and a year earlier (has_prev). A cell
+-- of a member whose source has no record at all is NULL (数据缺失), never 0 (see `cell`).
+-- By month: the months of [s, e]; the source counts as present in a month with a record in it.
+CREATE OR REPLACE TEMP MACRO breakdown_months(src, s, e, ps, pe) AS TABLE
+    WITH seen AS (
+        SELECT DISTINCT CAST(date_trunc('month', d) AS DATE) AS month_start
+        FROM record_dates() WHERE source = src AND (d BETWEEN s AND e OR d BETWEEN ps AND pe)
+    )
+    SELECT month(m) AS month,
+           CAST(m AS DATE) IN (SELECT month_start FROM seen) AS has_cur,
+           CAST(m - INTERVAL 1 YEAR AS DATE) IN (SELECT month_start FROM seen) AS has_prev
+    FROM (SELECT unnest(generate_series(CAST(s AS TIMESTAMP), CAST(e AS TIMESTAMP),
+                                        INTERVAL 1 MONTH)) AS m);
+
+-- By a dimension: the configured members (streets, a dictionary) in their configured order;
+-- the source counts as present with any record in the period.
+CREATE OR REPLACE TEMP MACRO breakdown_members(src, members, s, e, ps, pe) AS TABLE
+    SELECT unnest(members) AS member, unnest(range(len(members))) AS ord,
+           has_data(src, s, e) AS has_cur, has_data(src, ps, pe) AS has_prev;
+
+-- A breakdown cell: NULL without data, else the value with 0 where nothing was counted.
+CREATE OR REPLACE TEMP MACRO cell(has, v) AS (CASE WHEN has THEN coalesce(v, 0) END);
+-- A cell that has no zero (a rate without denominator, a street without a target): stays NULL.
+CREATE OR REPLACE TEMP MACRO cell_or_null(has, v) AS (CASE WHEN has THEN v END);
