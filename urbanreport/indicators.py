@@ -15,7 +15,7 @@ import polars as pl
 
 from urbanreport.core import catalogue, formatting, warehouse
 from urbanreport.core.catalogue import SECTIONS, Indicator
-from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.config import SQL_DIR, Settings, load_settings
 from urbanreport.core.periods import Period
 
 __all__ = ["Period", "breakdowns", "compute", "compute_for", "to_json"]

@@ -2,10 +2,10 @@
 -- [$start, $end] and the same month a year earlier (prev_): activities and participants.
 WITH counted AS (
     SELECT 'cur' AS period, month(date) AS month, count(*) AS events,
-           coalesce(sum(participants), 0) AS participants
+           CAST(coalesce(sum(participants), 0) AS BIGINT) AS participants
     FROM legal_activities WHERE date BETWEEN $start AND $end GROUP BY ALL
     UNION ALL
-    SELECT 'prev', month(date), count(*), coalesce(sum(participants), 0)
+    SELECT 'prev', month(date), count(*), CAST(coalesce(sum(participants), 0) AS BIGINT)
     FROM legal_activities WHERE date BETWEEN $prev_start AND $prev_end GROUP BY ALL
 )
 SELECT m.month,
