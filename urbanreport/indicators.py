@@ -88,8 +88,8 @@ def compute(
             for year in context["provisional_years"] or []
         ],
         "data_version": {
-            "last_batch_at": context["last_batch_at"].isoformat(timespec="seconds")
-            if context["last_batch_at"]
+            "data_as_of": context["data_as_of"].isoformat(timespec="seconds")
+            if context["data_as_of"]
             else None,
             "batches": context["batches"],
         },

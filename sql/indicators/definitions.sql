@@ -96,3 +96,11 @@ CREATE OR REPLACE TEMP MACRO breakdown_members(src, members, s, e, ps, pe) AS TA
 CREATE OR REPLACE TEMP MACRO cell(has, v) AS (CASE WHEN has THEN coalesce(v, 0) END);
 -- A cell that has no zero (a rate without denominator, a street without a target): stays NULL.
 CREATE OR REPLACE TEMP MACRO cell_or_null(has, v) AS (CASE WHEN has THEN v END);
+
+-- The moment the data stands at: the newest modification time of the extracts loaded (the
+-- moment the source systems exported them). Reports print it as 数据更新时间 and count the
+-- months without data up to it. Never the clock of the ingest (batches.loaded_at): the same
+-- files must give the same report in any data directory, ingested at any time.
+CREATE OR REPLACE TEMP MACRO data_as_of() AS (
+    (SELECT max(file_mtime) FROM batches WHERE status = 'loaded')
+);

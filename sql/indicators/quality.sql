@@ -1,13 +1,15 @@
 -- Data quality per source: row counts over every batch ever ingested, the latest record date,
--- and the months of [$start, $end] (up to $today) in which the source has no record.
+-- and the months of [$start, $end] in which the source has no record, counted up to the moment
+-- the data stands at (data_as_of), so the same files always give the same months.
 WITH sources AS (
     SELECT unnest($sources) AS source
 ),
 months AS (
     SELECT CAST(m AS DATE) AS m
-    FROM (SELECT unnest(generate_series(CAST(date_trunc('month', $start) AS TIMESTAMP),
-                                        CAST(date_trunc('month', least($end, $today)) AS TIMESTAMP),
-                                        INTERVAL 1 MONTH)) AS m)
+    FROM (SELECT unnest(generate_series(
+              CAST(date_trunc('month', $start) AS TIMESTAMP),
+              CAST(date_trunc('month', least($end, CAST(data_as_of() AS DATE))) AS TIMESTAMP),
+              INTERVAL 1 MONTH)) AS m)
 ),
 have AS (
     SELECT DISTINCT source, CAST(date_trunc('month', d) AS DATE) AS m
