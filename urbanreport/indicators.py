@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from urbanreport.core import catalogue, formatting, warehouse
-from urbanreport.core.catalogue import SECTIONS, Indicator
+from urbanreport.core.catalogue import SECTION_SOURCES, SECTIONS, Indicator
 from urbanreport.core.config import SQL_DIR, Settings, load_settings
 from urbanreport.core.periods import Period
 
@@ -67,7 +67,12 @@ def compute(
         for key, value in current.items()
         if value is None
     }
-    empty = {key: formatting.empty_text(cat[key], cat[key].source in present) for key in missing}
+    # A campaign figure is 无专项行动 once its section's records are there (demolitions without
+    # any target: no campaign), 数据缺失 only when the section itself sent nothing.
+    empty = {
+        key: formatting.empty_text(cat[key], SECTION_SOURCES[cat[key].section] in present)
+        for key in missing
+    }
     return {
         "period": period.label,
         "kind": period.kind,
