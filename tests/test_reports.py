@@ -1,5 +1,5 @@
 """The PDFs themselves, rendered from hand-made figures: fonts, sentences, sections, charts,
-determinism, 数据缺失, personal data, and Chinese line breaking."""
+determinism, 数据缺失 and personal data (Chinese line breaking: test_reports_typeset.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import date
 
 import polars as pl
 import pytest
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from tests.test_reports_data import (
     PERSONAL_VALUES,
@@ -28,7 +27,6 @@ from tests.test_reports_data import (
 from urbanreport.reports import build, charts, figures, fonts
 from urbanreport.reports.chart_kit import ChartSpec, Series
 from urbanreport.reports.inputs import ReportData
-from urbanreport.reports.typeset import CANNOT_END, CANNOT_START, break_lines
 
 CTX = {"bureau": "汕头市龙湖区城市管理和综合执法局", "district": "龙湖区", "source_titles": {}}
 ANNUAL_SECTIONS = [
@@ -216,36 +214,6 @@ def test_a_chart_without_data_says_so():
     rows = [{"month": m, "penalty_cases": None, "fines_yuan": None} for m in range(1, 13)]
     chart = enforcement_chart(rows)
     assert chart.empty and chart.image.width > 0  # drawn, with 数据缺失 in place of bars
-
-
-# --- Chinese line breaking ----------------------------------------------------------------
-
-SAMPLE = (
-    "2023年，我局共办理审批许可事项502宗，办结率100%；实现非税收入496793.68元。"
-    "2023年7月以来龙湖区完成拆违936292.39平方米，完成进度78.02%。"
-    "坚持“柔性”执法，作出不予处罚决定214宗（占比18.6%），《行政处罚法》规定的期限内完成公示。"
-)
-
-
-@pytest.mark.parametrize("width", [float(w) for w in range(60, 330, 7)])
-def test_line_breaks_keep_numbers_whole_and_punctuation_off_line_starts(width):
-    register = fonts.register_fonts()
-    lines = break_lines(SAMPLE, register.serif, 11.5, width)
-    assert "".join(line.text for line in lines) == SAMPLE
-    for line in lines:
-        assert line.text[0] not in CANNOT_START, (width, line.text)
-        assert line.text[-1] not in CANNOT_END, (width, line.text)
-    for number in ("496793.68", "936292.39", "78.02%", "100%", "18.6%", "2023"):
-        assert any(number in line.text for line in lines), (width, number)
-
-
-def test_line_width_is_respected():
-    register = fonts.register_fonts()
-    lines = break_lines(SAMPLE, register.serif, 11.5, 200, first_width=177)
-    assert stringWidth(lines[0].text, register.serif, 11.5) <= 177.01
-    for line in lines[1:]:
-        assert stringWidth(line.text, register.serif, 11.5) <= 200.01
-    assert not lines[-1].justify and all(line.justify for line in lines[:-1])
 
 
 def test_a_month_without_records_is_a_gap_not_a_zero_bar():
