@@ -4,12 +4,12 @@
 WITH sources AS (
     SELECT unnest($sources) AS source
 ),
+upto AS (SELECT least($end, CAST(data_as_of($prev_start, $end) AS DATE)) AS d),
 months AS (
     SELECT CAST(m AS DATE) AS m
-    FROM (SELECT unnest(generate_series(
-              CAST(date_trunc('month', $start) AS TIMESTAMP),
-              CAST(date_trunc('month', least($end, CAST(data_as_of() AS DATE))) AS TIMESTAMP),
-              INTERVAL 1 MONTH)) AS m)
+    FROM (SELECT unnest(generate_series(CAST(date_trunc('month', $start) AS TIMESTAMP),
+                                        CAST(date_trunc('month', (SELECT d FROM upto)) AS TIMESTAMP),
+                                        INTERVAL 1 MONTH)) AS m)
 ),
 have AS (
     SELECT DISTINCT source, CAST(date_trunc('month', d) AS DATE) AS m
