@@ -6,7 +6,7 @@ Design rules, and why:
   year is a dark solid fill or a solid line, last year a light hatched fill or a dashed line,
   targets a dash-dot line. Colour only reinforces, it never carries the meaning alone.
 * Every axis says what it counts and in which unit; constrained layout keeps labels inside.
-* Raster at 220 dpi, placed at its natural size: sharp on paper and small. Agg output is
+* Raster at 200 dpi, placed at its natural size: sharp on paper and small. Agg output is
   deterministic, so the same data gives the same PNG bytes.
 * A series with no data is not drawn as zeros: the panel says 数据缺失.
 """
@@ -32,7 +32,7 @@ from PIL import Image as PILImage  # noqa: E402
 
 from urbanreport.reports.fonts import register_fonts  # noqa: E402
 
-DPI = 220
+DPI = 200
 MM = 1 / 25.4  # inches per millimetre
 
 INK = "#1f1f1f"
@@ -47,6 +47,7 @@ HATCH_SECOND = "...."
 FULL_WIDTH_MM = 156.0
 HALF_WIDTH_MM = 76.0
 EMPTY_LABEL = "数据缺失"
+NO_DITHER = PILImage.Dither.NONE
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,16 @@ class Chart:
 
     @property
     def png(self) -> bytes:
-        """Deterministic PNG bytes (what the report's blocks carry)."""
+        """Deterministic PNG bytes (what the report's blocks carry), with a palette.
+
+        A chart has a few flat colours and their anti-aliased edges: 256 palette entries keep
+        it visually identical to the RGB pixels at a third of the size and encoding time.
+        """
+        palette = self.image.quantize(
+            256, PILImage.Quantize.FASTOCTREE, dither=PILImage.Dither.NONE
+        )
         buf = io.BytesIO()
-        self.image.save(buf, format="PNG", compress_level=6)
+        palette.save(buf, format="PNG", compress_level=6)
         return buf.getvalue()
 
 
@@ -141,7 +149,9 @@ def render(spec: ChartSpec, height_mm: float, draw: Callable[[Figure], None]) ->
     """
     fonts = register_fonts()
     with matplotlib.rc_context(_style(fonts.sans_family)):
-        fig = Figure(figsize=(spec.width_mm * MM, height_mm * MM), dpi=DPI, layout="constrained")
+        # Whole pixels, rounded up: printed at its size, the chart is never below DPI.
+        pixels = (math.ceil(spec.width_mm * MM * DPI), math.ceil(height_mm * MM * DPI))
+        fig = Figure(figsize=(pixels[0] / DPI, pixels[1] / DPI), dpi=DPI, layout="constrained")
         canvas = FigureCanvasAgg(fig)
         fig.get_layout_engine().set(w_pad=2 / 72, h_pad=2 / 72)
         draw(fig)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -30,6 +29,7 @@ from urbanreport.core import formatting
 from urbanreport.reports import blocks, layout, pdf_tables
 from urbanreport.reports.fonts import register_fonts
 from urbanreport.reports.layout import ACCENT, RULE, TEXT_WIDTH, Styles
+from urbanreport.reports.pdf_images import draw_png
 from urbanreport.reports.typeset import CJKParagraph, TextStyle
 
 CN_NUMERALS = "一二三四五六七八九十"
@@ -69,8 +69,7 @@ class ChartImage(Flowable):
         return self.width, self.height
 
     def draw(self) -> None:
-        image = ImageReader(io.BytesIO(self.chart.png))
-        self.canv.drawImage(image, 0, 0, self.width, self.height)
+        draw_png(self.canv, self.chart.png, self.width, self.height)
 
 
 class Rule(Flowable):

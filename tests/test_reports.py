@@ -3,10 +3,13 @@ determinism, 数据缺失 and personal data (Chinese line breaking: test_reports
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import polars as pl
 import pytest
+from PIL import Image, ImageChops
+from pypdf import PdfReader
 
 from tests.test_reports_data import (
     PERSONAL_VALUES,
@@ -24,7 +27,7 @@ from tests.test_reports_data import (
     without_source,
     ytd_result,
 )
-from urbanreport.reports import build, charts, figures, fonts
+from urbanreport.reports import build, charts, document, figures, fonts, pdf
 from urbanreport.reports.chart_kit import ChartSpec, Series
 from urbanreport.reports.inputs import ReportData
 
@@ -238,3 +241,17 @@ def test_an_empty_chart_becomes_a_note():
     assert "各月上报案件数" in text and "图从略" in text
     assert names == ANNUAL_CHARTS
     assert image_count(pdf_bytes) == len(ANNUAL_CHARTS) - 3  # funnel, sources, months
+
+
+def test_charts_go_into_the_pdf_pixel_for_pixel():
+    """The PNG of each chart block is the image stream itself: a PDF reader decodes exactly
+    the chart's pixels (no shear from a wrong row length, no colour shift)."""
+    doc = document.build(annual_data())
+    rendered = pdf.render(doc)
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    in_pdf = [image.image.convert("RGB") for page in reader.pages for image in page.images]
+    drawn = [Image.open(io.BytesIO(c.png)).convert("RGB") for c in doc.charts() if not c.empty]
+    assert len(in_pdf) == len(drawn) == len(ANNUAL_CHARTS)
+    for want in drawn:  # a page lists its images by name, not in drawing order
+        same = [got for got in in_pdf if got.size == want.size]
+        assert any(ImageChops.difference(got, want).getbbox() is None for got in same)
