@@ -5,7 +5,7 @@ Design rules, and why:
 * Readable when printed in black and white (the bureau prints on office laser printers): this
   year is a dark solid fill or a solid line, last year a light hatched fill or a dashed line,
   targets a dash-dot line. Colour only reinforces, it never carries the meaning alone.
-* Every axis says what it counts and in which unit; constrained layout keeps labels inside.
+* Every axis says what it counts and in which unit; `fit` keeps every label inside.
 * Raster at 200 dpi, placed at its natural size: sharp on paper and small. Agg output is
   deterministic, so the same data gives the same PNG bytes.
 * A series with no data is not drawn as zeros: the panel says 数据缺失.
@@ -142,7 +142,7 @@ def _style(fonts_family: str) -> dict[str, Any]:
 
 
 def render(spec: ChartSpec, height_mm: float, draw: Callable[[Figure], None]) -> Chart:
-    """Create a figure in the report font, let ``draw`` fill it, return its pixels.
+    """Create a figure in the report font, let ``draw`` fill it, lay it out, return its pixels.
 
     A plain `Figure` with its own Agg canvas, not pyplot: no global figure registry to
     create and close, which is both faster and safe to call from anywhere.
@@ -151,16 +151,35 @@ def render(spec: ChartSpec, height_mm: float, draw: Callable[[Figure], None]) ->
     with matplotlib.rc_context(_style(fonts.sans_family)):
         # Whole pixels, rounded up: printed at its size, the chart is never below DPI.
         pixels = (math.ceil(spec.width_mm * MM * DPI), math.ceil(height_mm * MM * DPI))
-        fig = Figure(figsize=(pixels[0] / DPI, pixels[1] / DPI), dpi=DPI, layout="constrained")
+        fig = Figure(figsize=(pixels[0] / DPI, pixels[1] / DPI), dpi=DPI)
         canvas = FigureCanvasAgg(fig)
-        fig.get_layout_engine().set(w_pad=2 / 72, h_pad=2 / 72)
         draw(fig)
+        fit(fig)
         canvas.draw()
         rgba = canvas.buffer_rgba()
         image = PILImage.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba).convert("RGB")
-    return Chart(
-        spec.name, spec.title, image, spec.width_mm, height_mm, fig.get_label() == EMPTY_LABEL
-    )
+    empty = fig.get_label() == EMPTY_LABEL
+    return Chart(spec.name, spec.title, image, spec.width_mm, height_mm, empty)
+
+
+#: Space kept around the drawing and under the legend, in points.
+PAD_PT = 2.0
+
+
+def fit(fig: Figure) -> None:
+    """Make room for every label inside the figure: the legend above, the axes below it.
+
+    Matplotlib's tight layout measures each axes with its tick and axis labels once and
+    sets the margins (constrained layout measures twice, for the same result here, at twice
+    the cost). The figure legend is placed at the top left and the axes start under it.
+    """
+    renderer = fig.canvas.get_renderer()
+    top = 1.0
+    for legend in fig.legends:
+        height = legend.get_window_extent(renderer).height + PAD_PT * fig.dpi / 72
+        top = min(top, 1.0 - height / fig.bbox.height)
+    pad = PAD_PT / matplotlib.rcParams["font.size"]  # tight layout pads in font sizes
+    fig.tight_layout(pad=pad, h_pad=pad * 2, w_pad=pad, rect=(0.0, 0.0, 1.0, top))
 
 
 # --- values -------------------------------------------------------------------------------
@@ -265,7 +284,7 @@ def highlight(ax: Axes, spec: ChartSpec) -> None:
 
 
 def legend(fig: Figure, ax: Axes, ncols: int = 3, order: Sequence[str] = ()) -> None:
-    """Legend above the plot, outside it: constrained layout makes room, nothing overlaps.
+    """Legend above the plot, outside it: `fit` makes room, nothing overlaps.
 
     ``order`` lists labels to put first (matplotlib lists lines before bars otherwise).
     """
@@ -275,7 +294,15 @@ def legend(fig: Figure, ax: Axes, ncols: int = 3, order: Sequence[str] = ()) -> 
         pairs = sorted(zip(handles, labels, strict=True), key=lambda p: rank.get(p[1], len(rank)))
         handles, labels = [p[0] for p in pairs], [p[1] for p in pairs]
     if handles:
-        fig.legend(handles, labels, loc="outside upper left", ncols=ncols, handlelength=2.2)
+        fig.legend(
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(0.0, 1.0),
+            borderaxespad=PAD_PT / 8,
+            ncols=ncols,
+            handlelength=2.2,
+        )
 
 
 def mark_missing(

@@ -144,8 +144,35 @@ class Line:
     justify: bool  # stretch to the full measure (all lines but a paragraph's last)
 
 
+#: Justification may add at most this much space between two characters (in em) before a
+#: number is let go from its unit: a loose line is worse than ``496793.68`` | ``元``.
+LOOSE_EM = 0.25
+
+
+def _loose(text: str, width: float, measure: float, size: float) -> bool:
+    gaps = max(len(_SEGMENT.findall(text)) - 1, 1)
+    return (measure - width) / gaps > LOOSE_EM * size
+
+
+def _part(
+    unit: str, line: str, line_w: float, measure: float, font: str, size: float
+) -> tuple[str, str]:
+    """(number, rest) when a number with its unit does not fit and moving it whole would leave
+    `line` loose; ("", unit) when the unit moves on whole."""
+    parts = _punctuated(unit)
+    if len(parts) < 2 or not _loose(line, line_w, measure, size):
+        return "", unit
+    if line_w + stringWidth(parts[0], font, size) > measure + 0.01:
+        return "", unit
+    return parts[0], "".join(parts[1:])
+
+
 def _fill(units: list[str], font: str, size: float, measure: float, width: float) -> list[Line]:
-    """Greedy filling of one paragraph piece; a unit longer than a line breaks by characters."""
+    """Greedy filling of one paragraph piece.
+
+    A unit that does not fit moves to the next line; a number with its unit is parted only
+    when moving it whole would leave the line loose; a unit longer than a line breaks inside.
+    """
     out: list[Line] = []
     current: list[str] = []
     current_w = 0.0
@@ -164,6 +191,10 @@ def _fill(units: list[str], font: str, size: float, measure: float, width: float
             continue
         w = stringWidth(unit, font, size)
         if current and current_w + w > measure + 0.01:
+            head, unit = _part(unit, "".join(current), current_w, measure, font, size)
+            if head:
+                current.append(head)  # the number stays, its unit moves on
+                w = stringWidth(unit, font, size)
             flush(True)
             if unit == " ":
                 continue
