@@ -9,7 +9,7 @@ looks. A sentence can then never differ between the PDF and the Word file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import polars as pl
@@ -152,6 +152,10 @@ class Document:
         if moment.tzinfo is not None:
             moment = moment.astimezone(SHANGHAI).replace(tzinfo=None)
         return moment
+
+    def data_moment_utc(self) -> datetime:
+        """The same moment as naive UTC, which is what a package's W3CDTF ``Z`` stamp means."""
+        return self.data_moment().replace(tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
 
 
 # --- heading numbers (GB/T 9704: 一、 → （一） → 1.) -----------------------------------------

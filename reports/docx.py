@@ -39,7 +39,7 @@ import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -55,7 +55,6 @@ from docx.shared import Mm, Pt
 from rich.cells import cell_len
 
 from urbanreport.core import formatting
-from urbanreport.core.clock import SHANGHAI
 from urbanreport.reports.blocks import (
     Annex,
     Block,
@@ -184,8 +183,7 @@ def _drop_template_extras(doc: Any) -> None:
 
 def _set_properties(doc: Any, document: Document) -> None:
     """Core properties from the document and its data date (Word shows them in 属性)."""
-    moment = document.data_moment()
-    utc = moment.replace(tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+    utc = document.data_moment_utc()
     cp = doc.core_properties
     cp.title = document.title
     cp.subject = document.subtitle

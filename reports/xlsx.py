@@ -72,7 +72,7 @@ def render(document: Document) -> bytes:
             "category": document.kind,
             "keywords": document.period_label,
             "comments": f"数据截至{formatting.day(document.data_cutoff)}",
-            "created": document.data_moment(),
+            "created": document.data_moment_utc(),
         }
     )
     tables = document.tables()
