@@ -75,7 +75,10 @@ MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 TEXT_WIDTH_MM = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]  # 156
 FOOTER_MM = 22  # the page number's dash sits about 7 mm under the 版心
 
-ERHAO, SANHAO, SIHAO, XIAOSI = 22, 16, 14, 12  # 二号, 三号, 四号, 小四 in points
+ERHAO, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 16, 14, 12, 10.5  # 二号 三号 四号 小四 五号, pt
+TABLE_PT = WUHAO
+CELL_PADDING_MM = 2 * 1.9  # Word's default left and right cell margins
+HEADER_CELLS = 16  # a header wider than 8 汉字 takes two lines
 BODY_LINE_PT = 28.95  # 225 mm / 22 lines
 MIN_DPI = 200
 
@@ -116,8 +119,8 @@ STYLES: dict[str, tuple[str, str, Face, float, bool, int]] = {
     "warning": ("Warning", "数据提示", BODY_FACE, SIHAO, True, 2),
     "signature": ("Signature", "署名", BODY_FACE, SANHAO, False, 0),
     "caption": ("Caption", "Caption", HEI_FACE, SIHAO, False, 0),
-    "table": ("TableText", "表格文字", BODY_FACE, XIAOSI, False, 0),
-    "table_head": ("TableHead", "表头", HEI_FACE, XIAOSI, False, 0),
+    "table": ("TableText", "表格文字", BODY_FACE, TABLE_PT, False, 0),
+    "table_head": ("TableHead", "表头", HEI_FACE, TABLE_PT, False, 0),
     "figure": ("Figure", "图片", BODY_FACE, SANHAO, False, 0),
     "annex": ("AnnexLabel", "附件标签", HEI_FACE, SANHAO, False, 0),
     "guide": ("DraftGuide", "编写说明", KAI_FACE, XIAOSI, False, 0),
@@ -135,8 +138,8 @@ LINES: dict[str, float | None] = {
     "warning": 24,
     "signature": BODY_LINE_PT,
     "caption": 24,
-    "table": 18,
-    "table_head": 18,
+    "table": 16,
+    "table_head": 16,
     "figure": None,
     "annex": BODY_LINE_PT,
     "guide": 20,
@@ -358,6 +361,8 @@ def _setup_styles(doc: Any) -> None:
             fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         if key in ("h1", "h2", "h3", "caption", "figure", "annex", "title", "subtitle"):
             fmt.keep_with_next = True
+        if key == "caption":
+            fmt.space_before = Pt(6)  # air between a table and the next caption
     for level in (1, 2, 3):
         outline = OxmlElement("w:outlineLvl")
         outline.set(qn("w:val"), str(level - 1))
@@ -613,14 +618,27 @@ def table_rows(block: Table) -> list[list[str]]:
     ]
 
 
+def header_lines(label: str) -> list[str]:
+    """A long header breaks before its unit: 专项行动目标面积 / （平方米）."""
+    cut = label.rfind("（")
+    if cell_len(label) <= HEADER_CELLS or cut <= 0:
+        return [label]
+    return [label[:cut], label[cut:]]
+
+
 def _widths(headers: list[str], rows: list[list[str]]) -> list[float]:
-    """Column widths in mm shared out of the 版心 by each column's widest text (CJK = 2)."""
-    want = []
+    """Column widths in mm: each column's widest text on one line (a long header on two),
+    a CJK character counting two half-widths; the 版心 shared out in proportion."""
+    half_width_mm = TABLE_PT / 2 * 25.4 / 72
+    need = []
     for i, head in enumerate(headers):
-        widest = max([cell_len(r[i]) for r in rows] + [min(cell_len(head), 12)])
-        want.append(max(widest, 6))
-    total = sum(want)
-    return [TEXT_WIDTH_MM * w / total for w in want]
+        lines = header_lines(head)
+        head_cells = max(cell_len(line) for line in lines)
+        if head_cells > HEADER_CELLS:
+            head_cells = max(HEADER_CELLS, -(-head_cells // 2))
+        cells = max([cell_len(r[i]) for r in rows] + [head_cells, 4])
+        need.append(cells * half_width_mm + CELL_PADDING_MM)
+    return [TEXT_WIDTH_MM * w / sum(need) for w in need]
 
 
 def _table(doc: Any, block: Table) -> None:
@@ -640,8 +658,8 @@ def _table(doc: Any, block: Table) -> None:
         trpr.append(OxmlElement("w:cantSplit"))
         if r == 0:
             trpr.append(OxmlElement("w:tblHeader"))  # repeats on every page
-        for c, text in enumerate(texts):
-            _cell(row.cells[c], text, widths[c], r == 0, numeric[c])
+        for c, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
+            _cell(cell, text, widths[c], r == 0, numeric[c])
 
 
 def _cell(cell: Any, text: str, width: float, head: bool, numeric: bool) -> None:
@@ -654,7 +672,11 @@ def _cell(cell: Any, text: str, width: float, head: bool, numeric: bool) -> None
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     p = cell.paragraphs[0]
     styled(p, "table_head" if head else "table")
-    p.add_run(text)
+    lines = header_lines(text) if head else [text]
+    for i, line in enumerate(lines):
+        run = p.add_run(line)
+        if i < len(lines) - 1:
+            run.add_break()
     if not head and numeric:
         right = text != formatting.MISSING
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.CENTER

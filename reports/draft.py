@@ -240,11 +240,14 @@ def annual_draft(
     appendix: Sequence[Block] = (),
     data_cutoff: date | None = None,
     data_as_of: str = "",
+    batches: Sequence[Mapping[str, Any]] | None = None,
 ) -> Document:
     """The draft of a fiscal year from `urbanreport.indicators.compute(...)`'s result.
 
     `appendix` is the annual report's tables and charts (any blocks), set after the text as
-    附件; `data_cutoff` defaults to the period's last day.
+    附件; `data_cutoff` defaults to the period's last day; `batches` (rows of the warehouse's
+    batches table: source, file_name, content_hash, rows_read, rows_loaded, rows_rejected)
+    lists the extracts in the workbook's 说明, else it gives their number from the result.
     """
     if result.get("kind", "year") != "year":
         raise ValueError(
@@ -282,6 +285,8 @@ def annual_draft(
         meta={
             "period_start": result.get("start"),
             "period_end": result.get("end"),
-            "batches": (result.get("data_version") or {}).get("batches"),
+            "batches": list(batches)
+            if batches is not None
+            else (result.get("data_version") or {}).get("batches"),
         },
     )

@@ -193,7 +193,9 @@ def write_table(workbook: Any, name: str, table: Table) -> None:
         freeze_panes=(1, 0),
         autofilter=True,
     )
-    _mark_missing(workbook, workbook.get_worksheet_by_name(name), frame)
+    sheet = workbook.get_worksheet_by_name(name)
+    _print_setup(sheet, header_rows=True)
+    _mark_missing(workbook, sheet, frame)
 
 
 def _mark_missing(workbook: Any, sheet: Any, frame: pl.DataFrame, first_row: int = 1) -> None:
@@ -247,22 +249,34 @@ def _facts(document: Document) -> list[tuple[str, str]]:
     return facts
 
 
+#: 说明's column widths in characters: names, codes and files, units and ids, definitions, …
+_ABOUT_WIDTHS = (30, 40, 24, 70, 10, 66)
+
+
+def _print_setup(sheet: Any, header_rows: bool) -> None:
+    """A4, as wide as the page; a table's header row repeats on every printed page."""
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    if header_rows:
+        sheet.repeat_rows(0)
+
+
 def _about(workbook: Any, document: Document, sheets: list[tuple[str, Table]]) -> None:
     """The first sheet: what, when, from which batches, and what each indicator means."""
     sheet = workbook.add_worksheet(ABOUT_SHEET)
+    _print_setup(sheet, header_rows=False)
+    sheet.set_landscape()
+    for c, chars in enumerate(_ABOUT_WIDTHS):
+        sheet.set_column_pixels(c, c, chars * 7 + 5)
     bold = workbook.add_format({"bold": True, "font_size": 14})
     key = workbook.add_format({"bold": True, "valign": "top"})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    sheet.set_column_pixels(0, 0, 20 * 7 + 5)
-    sheet.set_column_pixels(1, 1, 24 * 7 + 5)
-    sheet.set_column_pixels(2, 2, 10 * 7 + 5)
-    sheet.set_column_pixels(3, 3, 70 * 7 + 5)
     sheet.write_string(0, 0, document.title, bold)
     row = 2
     for label, text in _facts(document):
         sheet.write_string(row, 0, label, key)
         sheet.merge_range(row, 1, row, 3, text, wrap)
-        sheet.set_row(row, 15 * max(1, -(-cell_len(text) // 110)))
+        sheet.set_row(row, _height(text, sum(_ABOUT_WIDTHS[1:4])))
         row += 1
     row += 1
     row = _about_table(workbook, sheet, row, "各工作表", _sheet_list(sheets))
@@ -270,6 +284,12 @@ def _about(workbook: Any, document: Document, sheets: list[tuple[str, Table]]) -
     if isinstance(batches, list | tuple) and batches:
         row = _about_table(workbook, sheet, row, "使用的数据批次", _batch_frame(batches))
     _about_table(workbook, sheet, row, "指标定义", _definitions(document.meta.get("indicators")))
+
+
+def _height(text: str, chars: int) -> float:
+    """Row height in points for `text` wrapped in `chars` columns (rows do not grow by
+    themselves in every spreadsheet program)."""
+    return 15.0 * max(1, -(-cell_len(text) // (chars - 2)))
 
 
 def _about_table(workbook: Any, sheet: Any, row: int, title: str, frame: pl.DataFrame) -> int:
@@ -285,6 +305,12 @@ def _about_table(workbook: Any, sheet: Any, row: int, title: str, frame: pl.Data
         header_format=_HEADER,
         autofilter=False,
     )
+    for r, values in enumerate(frame.iter_rows(), start=row + 2):
+        lines = max(
+            _height(str(v), _ABOUT_WIDTHS[c]) for c, v in enumerate(values) if v is not None
+        )
+        if lines > 15:
+            sheet.set_row(r, lines)
     _mark_missing(workbook, sheet, frame, first_row=row + 2)
     return row + frame.height + 3
 

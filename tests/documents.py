@@ -8,9 +8,13 @@ tables and charts the annual report's sections pass to the draft.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -31,6 +35,7 @@ from urbanreport.reports.blocks import (
 )
 
 BUREAU = "汕头市龙湖区城市管理和综合执法局"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def png(width_mm: float, height_mm: float, dpi: int = 220) -> bytes:
@@ -184,3 +189,19 @@ def appendix(tables: Mapping[str, Sequence[Mapping[str, Any]]], year: int) -> li
     ):
         out.append(Chart(chart.name, chart.title, chart.png, chart.width_mm, chart.height_mm))
     return out
+
+
+def render_elsewhere(renderer: str, hash_seed: int = 12345) -> bytes:
+    """`synthetic()` rendered by `urbanreport.reports.<renderer>` in a fresh interpreter with
+    another hash seed: the bytes must not depend on the process (set order, ids, clock)."""
+    code = (
+        "import sys\n"
+        "from tests.documents import synthetic\n"
+        f"from urbanreport.reports import {renderer} as r\n"
+        "sys.stdout.buffer.write(r.render(synthetic()))\n"
+    )
+    env = os.environ | {"PYTHONHASHSEED": str(hash_seed), "TZ": "America/New_York"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, check=True
+    )
+    return done.stdout

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from rich.cells import cell_len
 
-from tests.documents import synthetic
+from tests.documents import render_elsewhere, synthetic
 from urbanreport.core import catalogue, formatting
 from urbanreport.reports import xlsx
 from urbanreport.reports.blocks import Table
@@ -140,3 +140,7 @@ def test_two_renders_give_the_same_bytes_created_at_the_data_time(rendered: byte
     assert book.properties.created == datetime(2023, 12, 31, 10, 5)  # 18:05 Beijing, in UTC
     later = xlsx.render(replace(document, data_as_of="2024-01-05T09:00:00"))
     assert later != rendered
+
+
+def test_another_process_and_time_zone_give_the_same_bytes(rendered: bytes):
+    assert render_elsewhere("xlsx") == rendered
