@@ -24,6 +24,9 @@ from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from docx.oxml import parse_xml
 from docx.text.run import Run
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.factories import make_settings
 from urbanreport.check import DraftRefused, Limits, check_bytes, check_file
@@ -118,7 +121,7 @@ def text_of(key: str, value: Any) -> str:
 
 
 def verdicts(result) -> list[tuple[str, str | None, str]]:
-    return [(c.figure.text, c.link.key, c.verdict.verdict) for c in result.figures]
+    return [(c.figure.written, c.link.key, c.verdict.verdict) for c in result.figures]
 
 
 def figures_of(text: str, period: str = "2023", context: str = "") -> list[Figure]:
@@ -382,6 +385,21 @@ def test_a_period_the_warehouse_does_not_compute_is_said_so() -> None:
     assert "二季度" in figure.mention.note
 
 
+_ALPHABET = list("0123456789０１２.,，%％万亿元宗件次年月日以来第号〔〕《》“”()（）:：;。\n -—")
+_WORDS = ["处罚相关案件", "罚款人民币", "办结率", "审批", "完成拆违", "平方米", "2023年", "7月以来"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ALPHABET + _WORDS), max_size=40).map("".join))
+def test_any_text_is_read_and_each_figure_points_at_what_was_typed(text: str) -> None:
+    for figure in figures_of(text):
+        link(figure)
+        start, end = figure.source_span
+        assert 0 <= start < end <= len(text)
+        typed = re.sub(r"\D", "", normalize(text[start:end]).text)
+        assert typed.startswith(figure.number.replace(".", ""))
+
+
 # --- linking --------------------------------------------------------------------------------
 
 
@@ -390,7 +408,12 @@ def test_a_period_the_warehouse_does_not_compute_is_said_so() -> None:
     [
         ("我局共处罚相关案件936宗,罚款人民币3009408元", ["enforcement.penalty_cases",
                                                          "enforcement.fines_yuan"]),
-        ("办结率100%,按时办结率96.81%", ["permits.completion_rate", "permits.on_time_rate"]),
+        ("审批许可事项办结率100%,按时办结率96.81%", ["permits.completion_rate",
+                                                     "permits.on_time_rate"]),
+        ("受理群众投诉1200余件,办结率98.5%", [None, None]),  # not the 办结率 of permits
+        ("2023年7月以来,全区完成拆违936292.39平方米", ["demolition.campaign_area_m2"]),
+        ("不予处罚案件84宗,重大处罚案件33宗", ["enforcement.no_penalty_cases",
+                                              "enforcement.major_cases"]),
         ("完成拆违1950宗,完成拆违1200926.33平方米", ["demolition.sites", "demolition.area_m2"]),
         ("处罚相关案件936宗,较上年增加49宗", ["enforcement.penalty_cases", None]),
         ("处罚相关案件中罚款案件500宗", [None]),

@@ -111,7 +111,8 @@ _UNIT = re.compile("|".join(sorted((re.escape(u) for u in UNITS), key=len, rever
 _MULTIPLIER = re.compile("|".join(sorted(_MULTIPLIERS, key=len, reverse=True)))
 _AFTER = re.compile(r"余|多")
 _TRAILING = re.compile(r"以上|以下|左右")
-_BEFORE = re.compile(r"(?:约|近|超过|逾|超)$")
+_PREFIXES = ("约", "近", "超过", "逾", "超")
+_BEFORE = re.compile(rf"(?:{'|'.join(_PREFIXES)})$")
 _RANGE = re.compile(r"[-—–~～至到](\d+(?:\.\d+)?)")
 _SENTENCE_END = re.compile(r"[。!?\n]")
 _SEGMENT_END = re.compile(r"[,;、。!?\n]")
@@ -155,13 +156,12 @@ class Figure:
     approx: str  # 约 / 近 / 超过 / 逾 / 余 / 多 / 以上 / 以下 / 左右, or ""
     sentence: str  # the sentence, personal numbers masked; a table cell's headers before it
     segment: str  # the words from the last comma (or figure) before it up to the number
+    before: str  # its sentence up to the number (the segment is the end of it)
     context: str  # a table cell's column header and row label; "" elsewhere
     mention: Mention | None  # the period its sentence names; None: the period being checked
     source_span: tuple[int, int]  # where the figure stands in the block's raw text
 
-    @property
-    def text(self) -> str:
-        return f"{self.approx if self.approx in '约近超过逾' else ''}{self.number}{self.unit}"
+    written: str  # the figure as the normalised text has it: 1200余件, 约300万元
 
     @property
     def decimals(self) -> int:
@@ -330,9 +330,11 @@ def _figure(
         approx=approx,
         sentence=f"{context}：{sentence}" if context else sentence,
         segment=text[seg_start : m.start()],
+        before=text[s_start : m.start()],
         context=context,
         mention=mention,
         source_span=norm.source_span(m.start(), end),
+        written=(approx if approx in _PREFIXES else "") + text[m.start() : end],
     )
 
 

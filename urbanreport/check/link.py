@@ -3,7 +3,9 @@
 The rule a careful reader applies: the words right before a number name it. A phrase links a
 figure when it stands in the figure's segment (from the last comma, or the previous figure,
 up to the number) and only filler words (共, 为, 达, 人民币 …) or a period (2023年) lie between
-the phrase and the number. A phrase `A…B` needs A before B in the segment (月以来…完成拆违).
+the phrase and the number. A phrase `A…B` needs B there and A earlier in the same sentence:
+generic words are bound to their subject that way (审批…办结率: the 办结率 of permits, not of
+complaints; 月以来…完成拆违: the area of the campaign begun that month).
 
 * The longest phrase wins (完成进度 over 完成, 按时办结率 over 办结率); among equally long
   phrases one of a compatible unit wins (拆违: 宗 → demolition.sites, 平方米 → the area).
@@ -60,7 +62,8 @@ class Link:
 class _Phrase:
     key: str
     text: str
-    pattern: re.Pattern[str]
+    last: re.Pattern[str]  # the words next to the number
+    earlier: re.Pattern[str] | None  # words that must come before them in the sentence
     length: int  # characters of the phrase itself (its specificity)
 
 
@@ -69,9 +72,10 @@ def _phrases() -> tuple[_Phrase, ...]:
     out = []
     for key, item in indicators().items():
         for text in item.phrases:
-            pieces = [p for p in text.split("…") if p]
-            pattern = re.compile(".*?".join(re.escape(p) for p in pieces))
-            out.append(_Phrase(key, text, pattern, sum(len(p) for p in pieces)))
+            *first, last = [p for p in text.split("…") if p]
+            earlier = re.compile(".*?".join(re.escape(p) for p in first)) if first else None
+            length = len(last) + sum(len(p) for p in first)
+            out.append(_Phrase(key, text, re.compile(re.escape(last)), earlier, length))
     return tuple(out)
 
 
@@ -84,23 +88,29 @@ def unit_fits(item: Indicator, figure: Figure) -> bool:
     return figure.base_unit in _KIND_UNITS[item.kind]
 
 
-def _matches(segment: str) -> list[tuple[_Phrase, str]]:
-    """(phrase, text between it and the number) for each phrase found in the segment."""
+def _matches(segment: str, before: str) -> list[tuple[_Phrase, str]]:
+    """(phrase, text between it and the number) for each phrase found in the segment.
+
+    `before` is the sentence up to the number; the segment is its end.
+    """
     found = []
+    offset = len(before) - len(segment)
     for phrase in _phrases():
         last = None
-        for m in phrase.pattern.finditer(segment):
+        for m in phrase.last.finditer(segment):
             last = m
-        if last is not None:
+        if last is None:
+            continue
+        if phrase.earlier is None or phrase.earlier.search(before, 0, offset + last.start()):
             found.append((phrase, segment[last.end() :]))
     return found
 
 
 def link(figure: Figure) -> Link:
     """The indicator of a figure (see the module docstring for the rules)."""
-    found = _matches(figure.segment)
+    found = _matches(figure.segment, figure.before)
     if not found and figure.context:
-        found = [(p, "") for p, _ in _matches(figure.context)]
+        found = [(p, "") for p, _ in _matches(figure.context, figure.context)]
     if not found:
         return Link(None, reason="句中没有指标目录里的说法 (no catalogue phrase)")
     usable, refused = [], []

@@ -16,15 +16,23 @@ from rich.text import Text
 
 from urbanreport.check.checker import CheckResult
 from urbanreport.check.compare import MATCH, MISMATCH, MISSING, VERDICT_NAMES
+from urbanreport.check.extract import Figure
 from urbanreport.core.catalogue import indicators
 
 _STYLES = {MATCH: "green", MISMATCH: "bold red", MISSING: "yellow"}
 _EXCERPT = 16  # characters of the words before a figure shown beside it
 
 
-def _excerpt(segment: str, text: str) -> str:
-    words = segment if len(segment) <= _EXCERPT else "…" + segment[-_EXCERPT:]
+def _excerpt(segment: str, context: str, text: str) -> str:
+    """The words naming a figure and the figure; a table cell's headers stand for the words."""
+    words = segment or (f"{context}：" if context else "")
+    words = words if len(words) <= _EXCERPT else "…" + words[-_EXCERPT:]
     return f"{words}{text}"
+
+
+def _number(f: Figure) -> str:
+    """The figure as written; a unit taken from a table header in brackets after it."""
+    return f.written if f.unit in f.written else f"{f.written}（{f.unit}）"
 
 
 def table(result: CheckResult) -> Table:
@@ -47,7 +55,7 @@ def table(result: CheckResult) -> Table:
         named = f.mention.text if f.mention else "—"
         since = f.mention is not None and f.mention.since is not None
         period = checked.period.chinese if checked.period and not since else named
-        cells = [str(number), _excerpt(f.segment, f.text), f"{f.number}{f.unit}", period, name]
+        cells = [str(number), _excerpt(f.segment, f.context, f.written), _number(f), period, name]
         out.add_row(
             *(Text(c) for c in cells),
             Text(v.expected_text or "—"),
