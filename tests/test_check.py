@@ -46,7 +46,8 @@ from urbanreport.cli import main
 from urbanreport.core import formatting, warehouse
 from urbanreport.core.catalogue import indicator
 from urbanreport.core.config import Settings, load_settings
-from urbanreport.indicators import Period, compute
+from urbanreport.core.periods import Period
+from urbanreport.indicators import compute
 from urbanreport.ingest.batches import ingest_all
 from urbanreport.sample import write_sample
 

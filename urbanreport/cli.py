@@ -115,7 +115,7 @@ def cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     from urbanreport.check import Limits, check_file
     from urbanreport.check.annotate import write_annotated
-    from urbanreport.check.terminal import render
+    from urbanreport.terminal import check_report
 
     source = Path(args.file)
     result = check_file(settings, source, args.period)
@@ -126,7 +126,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        render(result)
+        print(check_report(result))
     if args.annotated:
         out = write_annotated(result, source, Path(args.annotated), Limits.from_settings(settings))
         print(f"批注副本：{out}", file=sys.stderr if args.json else sys.stdout)

@@ -21,7 +21,8 @@ from urbanreport.check.readers import Block, Draft, Limits, read_bytes, read_pat
 from urbanreport.core import formatting, warehouse
 from urbanreport.core.catalogue import indicators, source_name
 from urbanreport.core.config import Settings
-from urbanreport.indicators import Period, compute
+from urbanreport.core.periods import Period
+from urbanreport.indicators import compute
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from urbanreport.check import periods
 from urbanreport.check.normalize import Mapped, normalize
 from urbanreport.check.periods import Mention
 from urbanreport.check.readers import Block
-from urbanreport.indicators import Period
+from urbanreport.core.periods import Period
 
 #: rule → (Chinese label, pattern). Order matters: earlier rules claim their text first.
 RULES: dict[str, tuple[str, re.Pattern[str]]] = {

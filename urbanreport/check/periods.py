@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from urbanreport.indicators import Period
+from urbanreport.core.periods import Period
 
 _SEP = r"[-—–~～至到]"
 _Y = r"(?P<y>(?:19|20)\d{2})年"
