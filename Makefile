@@ -45,11 +45,13 @@ office:
 
 test: install browser office
 	$(BIN)/ruff check .
+	VENV=$(VENV) scripts/lint-imports.sh
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	VENV=$(VENV) scripts/lint-imports.sh
 
 bench: install
 	$(BIN)/python -m tests.bench
