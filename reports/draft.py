@@ -71,9 +71,9 @@ def legal_study(fig: Figures, year: int) -> str:
     """一: 学法普法 in the year."""
     return (
         f"{year}年，局党组和理论学习中心组开展集体学法{fig('legal.study_sessions')}，"
-        f"组织行政执法人员培训{fig('legal.trainings')}，"
+        f"组织行政执法培训{fig('legal.trainings')}，"
         f"开展普法宣传活动{fig('legal.publicity_events')}，"
-        f"参与学法普法{fig('legal.participants')}。"
+        f"学法普法活动{fig.named('legal.participants')}。"
     )
 
 
@@ -88,9 +88,9 @@ def major_decisions(fig: Figures, year: int) -> str:
             f"{fig.named('enforcement.major_collective_rate')}"
         )
     return (
-        f"{year}年，全局{major}；"
-        f"依法作出不予处罚（柔性执法）决定{fig('enforcement.no_penalty_cases')}，"
-        f"超期作出处罚决定的案件{fig('enforcement.overdue_decisions')}。"
+        f"{year}年，全局{major}；坚持柔性执法，"
+        f"不予处罚案件{fig('enforcement.no_penalty_cases')}；"
+        f"超期作出处罚决定{fig('enforcement.overdue_decisions')}。"
     )
 
 
@@ -104,7 +104,7 @@ def reviews(fig: Figures, year: int) -> str:
     if fig.is_zero("enforcement.reviews"):
         return f"{year}年，本局无行政复议、行政诉讼结案案件。"
     return (
-        f"{year}年，本局行政复议、行政诉讼结案{fig('enforcement.reviews')}，"
+        f"{year}年，本局行政复议、行政诉讼案件中，复议诉讼结案{fig('enforcement.reviews')}，"
         f"{fig.named('enforcement.review_correction_rate')}。"
     )
 
@@ -156,7 +156,7 @@ def dcm(fig: Figures, year: int) -> str:
         f"{year}年，数字城管平台共接收上报案件{fig('dcm.reported')}，"
         f"其中12345热线转办{fig('dcm.hotline_cases')}；"
         f"立案{fig('dcm.registered')}，{fig.named('dcm.registration_rate')}；"
-        f"结案{fig('dcm.closed')}，{fig.named('dcm.closure_rate')}；"
+        f"已结案{fig('dcm.closed')}，{fig.named('dcm.closure_rate')}；"
         f"{fig.named('dcm.on_time_disposal_rate')}，{fig.named('dcm.rework_rate')}，"
         f"{fig.named('dcm.avg_disposal_hours')}。"
     )

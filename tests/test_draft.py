@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from tests import office
 from tests.documents import APPENDIX_TABLES, appendix
 from urbanreport import indicators
+from urbanreport.check.checker import check_bytes
 from urbanreport.core import catalogue, formatting, warehouse
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.indicators import Period
@@ -99,12 +100,17 @@ def rendered(document: Document) -> bytes:
     return word.render(document)
 
 
+def main_text(document: Document) -> tuple:
+    """The blocks before the attachment."""
+    return document.blocks[: next(i for i, b in enumerate(document.blocks) if isinstance(b, Annex))]
+
+
 def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
 def test_sections_follow_the_published_order(document: Document):
-    main = document.blocks[: next(i for i, b in enumerate(document.blocks) if isinstance(b, Annex))]
+    main = main_text(document)
     heads = [b.text for b in main if isinstance(b, Heading) and b.level == 1]
     assert tuple(heads) == PUBLISHED_ORDER
     centre = main.index(Heading(1, "围绕中心服务大局"))
@@ -121,7 +127,7 @@ def test_the_draft_states_the_published_figures_from_the_records(document: Docum
 def test_figure_sentences_name_their_year_and_every_other_paragraph_is_a_placeholder(
     document: Document,
 ):
-    main = document.blocks[: next(i for i, b in enumerate(document.blocks) if isinstance(b, Annex))]
+    main = main_text(document)
     structural = {
         f"{document.bureau}2023年法治政府建设工作情况报告如下：",
         "附件：2023年法治政府建设主要数据",
@@ -159,6 +165,16 @@ def test_a_missing_figure_says_so_with_its_reason():
     assert "处罚相关案件数据缺失（行政处罚案件在2023年没有任何记录）" in text
     assert "罚款人民币5元" in text
     assert "2023年，某区无进行中的全区违法建设专项治理行动。" in text
+
+
+def test_the_draft_checker_finds_every_figure_of_the_text_in_agreement(
+    sample: Sample, document: Document
+):
+    text = replace(document, blocks=main_text(document))
+    result = check_bytes(sample.settings, word.render(text), "draft.docx", "2023")
+    verdicts = [(c.figure.number, c.link.key, c.verdict.verdict) for c in result.figures]
+    assert [v for v in verdicts if v[2] != "match"] == []
+    assert len(verdicts) == 34  # every figure of the nine figure paragraphs, each linked
 
 
 def test_only_a_fiscal_year_makes_a_draft():
