@@ -388,3 +388,28 @@ def test_each_breakdown_the_checker_reads_adds_up_to_its_indicator(
             assert whole == totals[key], (key, table)
             read += 1
     assert read >= 20
+
+
+def test_a_sentence_about_one_street_is_that_streets(sample, warehouse_values) -> None:
+    v = warehouse_values
+    jinxia = member_value(v, "2023", "enforcement_by_street", "street", "金霞", "penalty_cases")
+    fines = member_value(v, "2023", "enforcement_by_street", "street", "金霞", "fines_yuan")
+    total = v["2023"]["enforcement.penalty_cases"]
+    yuan = said("enforcement.fines_yuan", fines)
+    text = (
+        f"2023年，金霞街道处罚相关案件{jinxia}宗，罚款人民币{yuan}；"
+        f"全区共处罚相关案件{total}宗。"
+        f"金霞街道、珠池街道处罚相关案件{jinxia}宗。"
+        f"金霞街道处罚相关案件{jinxia + 1}宗。"
+    )
+    result = check_bytes(sample, text.encode(), "d.txt", "2023")
+    got = [(c.figure.written, c.verdict.verdict) for c in result.figures]
+    assert got == [
+        (f"{jinxia}宗", "match"),
+        (yuan, "match"),
+        (f"{total}宗", "match"),
+        (f"{jinxia}宗", "unknown"),
+        (f"{jinxia + 1}宗", "mismatch"),
+    ]
+    assert result.figures[3].verdict.reason.startswith("分项数据（街道“金霞街道”、街道“珠池街道”）")
+    assert result.figures[4].verdict.expected_text == f"{jinxia}宗"

@@ -2,8 +2,10 @@
 
 `check_file` (the CLI) and `check_bytes` (an upload) read the draft, find its figures, link
 them to indicators, compute every period the draft names through the project's indicator
-code on a read-only warehouse connection, and compare. Nothing is written anywhere; the
-annotated copy of a Word draft is a separate step (`annotate.py`).
+code on a read-only warehouse connection, and compare. A table cell of a street, an item or a
+month is compared with that member's value in the breakdown tables, never with the total
+(`tables.py`). Nothing is written anywhere; the annotated copy of a Word draft is a separate
+step (`annotate.py`).
 """
 
 from __future__ import annotations
@@ -59,14 +61,15 @@ class Checked:
         }
 
     def _breakdown(self) -> dict[str, Any] | None:
-        member = self.scope.member if self.scope else None
-        if member is None:
+        """The breakdown member a table cell's figure is of (None: a total, or prose)."""
+        scope = self.scope
+        if scope is None or scope.member is None:
             return None
         return {
-            "dimension": member.dimensions[0],
-            "member": member.value,
-            "label": member.label,
-            "table": self.scope.table or None,
+            "dimension": scope.member.dimensions[0],
+            "member": scope.member.value,
+            "label": scope.member.label,
+            "table": scope.table or None,
         }
 
 
@@ -136,7 +139,8 @@ def check_draft(settings: Settings, draft: Draft, period: Period) -> CheckResult
 def _resolve(figure: Figure, wh: _Warehouse) -> tuple[Link, Scope | None]:
     """A prose figure's indicator; a table cell's, and whether it is a total or a member's."""
     if figure.cell is None:
-        return link(figure), None
+        lk = link(figure)
+        return lk, tables.prose_scope(figure, wh.index, wh.totals) if lk.key else None
     return tables.resolve(figure, wh.index, wh.totals)
 
 
@@ -166,12 +170,12 @@ class _Warehouse:
             self._con = self._stack.enter_context(warehouse.reader(self.settings))
         return self._con
 
-    def result(self, period: Period) -> dict[str, Any]:
+    def result_of(self, period: Period) -> dict[str, Any]:
         if period not in self._results:
             self._results[period] = compute(self.con, period, self.settings)
         return self._results[period]
 
-    def tables(self, period: Period) -> dict[str, list[dict[str, Any]]]:
+    def tables_of(self, period: Period) -> dict[str, list[dict[str, Any]]]:
         if period not in self._tables:
             self._tables[period] = breakdowns(self.con, period, self.settings)
         return self._tables[period]
@@ -179,7 +183,7 @@ class _Warehouse:
     @property
     def index(self) -> tables.Breakdowns:
         if self._index is None:
-            self._index = tables.Breakdowns(self.tables(self.check))
+            self._index = tables.Breakdowns(self.tables_of(self.check))
         return self._index
 
 
@@ -225,7 +229,7 @@ def _check(
     if period is None:
         note = figure.mention.note if figure.mention else ""
         return Checked(figure, lk, None, Verdict(MISSING, reason=note), scope)
-    result = wh.result(period)
+    result = wh.result_of(period)
     if member is not None:
         return _check_member(settings, figure, lk, scope, period, wh)
     item = indicators()[lk.key]
@@ -269,17 +273,17 @@ def _check_member(
     base, why = tables.breakdown_period(period, member)
     if base is None:
         return unknown(why)
-    row = next(r for r in wh.tables(base)[table] if r[dim] == member.value)
+    row = next(r for r in wh.tables_of(base)[table] if r[dim] == member.value)
     value = row[column]
     where = f"按{member.shown}分项核对"
     scope = replace(scope, table=table)
     if value is None:
         reason = (
-            wh.result(period)["missing"].get(lk.key)
+            wh.result_of(period)["missing"].get(lk.key)
             or f"库内{member.shown}在{base.chinese}没有{item.name}的数值"
         )
         return Checked(figure, lk, period, Verdict(MISSING, reason=reason), scope)
-    if dim != "month" and (gaps := _gaps(settings, item.source, period, wh.result(period))):
+    if dim != "month" and (gaps := _gaps(settings, item.source, period, wh.result_of(period))):
         return Checked(figure, lk, period, Verdict(MISSING, reason=gaps), scope)
     verdict = compare(figure, item, value, lk.unit_ok, lk.reason)
     note = f"{where}；{verdict.reason}" if verdict.reason else where

@@ -20,6 +20,12 @@ its column header, the labels left of it in its row and the table's caption (`re
 * A row labelled by anything else (a street of another district, a category not configured,
   小计) is a part the checker does not know: unknown, never compared with the total.
 * A row with two members (金霞 × 城市建筑垃圾处置核准) is a cross breakdown: unknown.
+
+Prose is read the same way where it cannot be mistaken (`prose_scope`): a sentence that names a
+street with its 街道 (金霞街道处罚相关案件71宗) or a permit item by its full name, after any
+word of the whole (全区, 我局, the district), speaks of that member; one naming two members
+before a figure lists them (金霞、珠池街道分别…), and the figure is unknown. Categories, sources
+and activity types are ordinary words in prose (违法建设, 12345热线) and are left to tables.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ COLUMNS = {
 }
 _TOTALS = frozenset({"合计", "总计", "共计", "全区", "全局", "全区合计", "全区总计", "全局合计"})
 _STREET_SUFFIXES = ("街道办事处", "街道办", "街道")
+#: Words of prose that speak of the whole district or bureau, besides the totals of a table.
+_PROSE_TOTALS = ("我局", "本局", "各街道")
 #: What may stand beside the periods of a label that names only a period: 上年同期, 1—7月累计.
 _PERIOD_WORDS = re.compile(r"同期|同月|累计|合计|数据|数值|度|[\s()（）:：]")
 _BARE_NUMBER = re.compile(r"\d+")
@@ -91,6 +99,7 @@ class Breakdowns:
     def __init__(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         self.tables: dict[str, tuple[str, frozenset[str]]] = {}
         self._members: dict[str, dict[str, Any]] = {}  # label → {dimension: value}
+        self._prose: dict[str, Member] = {}  # 金霞街道 / a permit item's full name → member
         for name, rows in tables.items():
             dim = next((c for c in rows[0] if c in DIMENSIONS), None) if rows else None
             if dim is None:
@@ -101,6 +110,16 @@ class Breakdowns:
                 for row in rows:
                     for label in _forms(dim, str(row[dim])):
                         self._members.setdefault(label, {})[dim] = row[dim]
+                        if dim == "item_name" or (dim == "street" and label != row[dim]):
+                            self._prose[label] = Member((dim,), row[dim], label)
+        names = sorted(self._prose, key=len, reverse=True)
+        self._in_prose = re.compile("|".join(map(re.escape, names))) if names else None
+
+    def in_prose(self, text: str) -> list[tuple[int, Member]]:
+        """(end, member) of every street (with its 街道) and permit item a text names."""
+        if self._in_prose is None:
+            return []
+        return [(m.end(), self._prose[m.group(0)]) for m in self._in_prose.finditer(text)]
 
     def member(self, text: str, header: str) -> Member | None:
         """The member a label names, or None."""
@@ -127,6 +146,24 @@ def _forms(dim: str, value: str) -> list[str]:
     if dim == "street":
         return [value, *(value + suffix for suffix in _STREET_SUFFIXES)]
     return [value]
+
+
+def prose_scope(figure: Figure, index: Breakdowns, total_labels: frozenset[str]) -> Scope | None:
+    """The member a prose figure's sentence names before it, or None: the total (docstring)."""
+    found = index.in_prose(figure.before)
+    if not found:
+        return None
+    words = sorted((*total_labels, *_PROSE_TOTALS), key=len, reverse=True)
+    whole = re.compile("|".join(map(re.escape, words)))
+    if max((m.end() for m in whole.finditer(figure.before)), default=-1) >= found[-1][0]:
+        return None
+    members = {m.label: m for _, m in found}
+    if len(members) > 1:
+        shown = "、".join(m.shown for m in members.values())
+        return Scope(
+            reason=f"分项数据（{shown}）暂不核对：句中列举多个分项，不能确定数字属于哪一个"
+        )
+    return Scope(next(iter(members.values())))
 
 
 def totals(settings: Settings) -> frozenset[str]:
