@@ -110,7 +110,7 @@ class Breakdowns:
                 for row in rows:
                     for label in _forms(dim, str(row[dim])):
                         self._members.setdefault(label, {})[dim] = row[dim]
-                        if dim == "item_name" or (dim == "street" and label != row[dim]):
+                        if dim == "item_name" or (dim == "street" and _named_in_prose(label)):
                             self._prose[label] = Member((dim,), row[dim], label)
         names = sorted(self._prose, key=len, reverse=True)
         self._in_prose = re.compile("|".join(map(re.escape, names))) if names else None
@@ -140,6 +140,12 @@ class Breakdowns:
             if name.startswith(f"{section}_by_") and dim in member.dimensions and column in metrics:
                 return name, dim, column
         return None
+
+
+def _named_in_prose(street: str) -> bool:
+    """A street is named in prose with its 街道 (金霞 alone may be part of another name); a
+    town (a configured 镇 keeps its suffix) by its own name."""
+    return street.endswith(("街道", "街道办", "街道办事处", "镇", "乡"))
 
 
 def _forms(dim: str, value: str) -> list[str]:
