@@ -25,6 +25,7 @@ from tests.portal_helpers import (
     ANNUAL_TITLE,
     DEJAVU,
     LOOPBACK,
+    TEST_ACTOR,
     Site,
     add_staff,
     build_site,
@@ -335,16 +336,26 @@ TRAVERSALS = [
 ]
 
 
-def test_traversal_attempts_answer_404(site: Site) -> None:
+@pytest.mark.parametrize("signed_in", [False, True], ids=["open-mode", "behind-sign-in"])
+def test_traversal_attempts_answer_404(site: Site, signed_in: bool) -> None:
+    """Also behind sign-in, as an admin with an API token: a signed-in user gets no further."""
     (site.reports / "2023" / "escape.pdf").symlink_to(site.outside / "secret.pdf")
     app = create_app(site.settings(), font_resolver=fixed_fonts())
+    headers: dict[str, str] = {}
+    if signed_in:
+        security = security_of(app)
+        add_staff(security, ("admin",))
+        _, token = security.create_token(TEST_ACTOR, "admin")
+        headers["authorization"] = f"Bearer {token}"
     with live_server(app) as base:
         for path in TRAVERSALS:
-            status, body = raw_get(base, path)
+            status, body = raw_get(base, path, headers)
             assert status == 404, path
             assert b"root:" not in body and b"secret outside" not in body, path
-        status, _ = raw_get(base, "/download/2023/2023-annual")
+        status, _ = raw_get(base, "/download/2023/2023-annual", headers)
         assert status == 200
+        if signed_in:
+            assert raw_get(base, "/download/2023/2023-annual")[0] == 303
 
 
 def test_registered_paths_outside_the_folder_answer_404(site: Site) -> None:

@@ -24,7 +24,7 @@ from urbanreport.portal.forms import client_address
 from urbanreport.portal.routes.common import Admin, admin
 from urbanreport.portal.security import Actor
 
-router = APIRouter(prefix="/admin")
+router = APIRouter(prefix="/admin", include_in_schema=False)
 AUDIT_PAGE_SIZE = 100
 
 DONE = {

@@ -17,7 +17,8 @@ from urbanreport.portal.views import report_json, visible_reports
 router = APIRouter()
 
 
-@router.api_route("/api/reports", methods=["GET", "HEAD"])
+@router.head("/api/reports", include_in_schema=False)
+@router.get("/api/reports")
 def api_reports(
     request: Request,
     who: Viewer,

@@ -20,7 +20,7 @@ from urbanreport.portal.forms import client_address
 from urbanreport.portal.routes.common import audit_action
 from urbanreport.portal.security import LOCKED, SIGNED_IN
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: no OpenAPI entries
 
 INVALID_MESSAGE = "账户名或密码错误。"
 LOCKED_MESSAGE = "登录失败次数过多，该账户和本机地址已暂时锁定，请 {minutes} 分钟后再试。"

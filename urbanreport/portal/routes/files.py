@@ -19,7 +19,7 @@ from urbanreport.portal.views import file_names, find_view
 
 log = logging.getLogger(__name__)
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: no OpenAPI entries
 GET_HEAD = ["GET", "HEAD"]
 
 FONT_ROLES = ("sans", "serif")

@@ -23,7 +23,7 @@ from urbanreport.portal.views import (
     visible_reports,
 )
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: no OpenAPI entries
 PAGE = {"methods": ["GET", "HEAD"], "response_class": HTMLResponse}
 
 
