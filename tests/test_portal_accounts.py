@@ -31,6 +31,7 @@ from tests.portal_helpers import (
 from urbanreport.portal.access import Role
 from urbanreport.portal.accounts import PolicyError, check_password
 from urbanreport.portal.cookies import FORM_COOKIE, SESSION_COOKIE
+from urbanreport.portal.middleware import MULTIPART_ALLOWANCE
 from urbanreport.portal.security import Security
 
 
@@ -504,7 +505,7 @@ def test_security_headers_on_every_answer(browser: TestClient) -> None:
 
 
 def test_bodies_over_the_limit_are_refused(browser: TestClient) -> None:
-    big = b"x" * (10 * 1024 * 1024 + 1)
+    big = b"x" * (10 * 1024 * 1024 + MULTIPART_ALLOWANCE + 1)
     r = browser.post(
         "/login", content=big, headers={"content-type": "application/x-www-form-urlencoded"}
     )

@@ -43,7 +43,9 @@ def build_portal(
 ) -> Portal:
     config = PortalConfig.from_settings(settings)
     security = Security(config, clock=clock, hasher=hasher)
-    forms = Forms(security.db.secret("forms"), config.https, security.audit)
+    forms = Forms(
+        security.db.secret("forms"), config.https, security.audit, config.upload_max_bytes
+    )
     return Portal(
         settings=settings,
         config=config,

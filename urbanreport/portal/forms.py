@@ -14,7 +14,7 @@ import hmac
 import secrets
 
 import anyio
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +30,7 @@ _MINTED = "urbanreport.form_seed"
 FIELD_LIMIT = 16 * 1024
 
 STALE_FORM = "表单已失效，请刷新页面后重新提交。"
+UPLOAD_TOO_LARGE = "上传的文件超过 {mb} MB 的限制。"
 NO_FORMS_FOR_TOKENS = "API 令牌不能提交表单，请在浏览器中登录后操作。"
 
 
@@ -38,10 +39,11 @@ def client_address(request: Request) -> str:
 
 
 class Forms:
-    def __init__(self, key: bytes, secure: bool, audit: AuditLog) -> None:
+    def __init__(self, key: bytes, secure: bool, audit: AuditLog, upload_limit: int) -> None:
         self.key = key
         self.secure = secure
         self.audit = audit
+        self.upload_limit = upload_limit
 
     def token(self, request: Request) -> str:
         """The token a form rendered for this request must carry."""
@@ -72,8 +74,9 @@ class Forms:
     async def read(self, request: Request, *, max_files: int = 0, max_fields: int = 32) -> FormData:
         """The submitted form, once its token is checked; 403 otherwise (and audited).
 
-        The whole body is already bounded by the middleware (``[portal] upload_max_mb``);
-        a route that takes a file passes ``max_files=1``.
+        A route that takes a file passes ``max_files=1``; a file larger than
+        ``[portal] upload_max_mb`` is refused with 413 (the middleware has already bounded the
+        whole body, so nothing larger was ever read).
         """
         principal = principal_of(request)
         if principal is not None and principal.via == VIA_TOKEN:
@@ -94,4 +97,7 @@ class Forms:
                 lambda: self.audit.record(actor, address, "csrf", path, "refused")
             )
             raise HTTPException(403, STALE_FORM)
+        for _, value in form.multi_items():
+            if isinstance(value, UploadFile) and (value.size or 0) > self.upload_limit:
+                raise HTTPException(413, UPLOAD_TOO_LARGE.format(mb=self.upload_limit >> 20))
         return form

@@ -5,7 +5,8 @@ In order:
 1. security headers are added to every answer (`SECURITY_HEADERS`, HSTS behind https);
 2. a credential in the address (``?token=``, ``?password=`` …) is refused with 400, before
    anything else looks at it; only the path is audited, never the value;
-3. bodies larger than ``[portal] upload_max_mb`` are refused with 413;
+3. bodies larger than ``[portal] upload_max_mb`` (plus the form around it) are refused
+   with 413;
 4. the caller is identified — ``Authorization: Bearer`` token, session cookie, or the open
    demo mode (no account exists, caller on loopback) — and attached to the request. Without
    that, a page answers 303 to the login page and anything else 401. Sign-in is enforced here,
@@ -59,6 +60,9 @@ SECURITY_HEADERS = [
 ]
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 
+#: Room for the multipart framing and the other fields around a file of the full allowed size.
+MULTIPART_ALLOWANCE = 64 * 1024
+
 URL_CREDENTIAL_REFUSED = (
     "不接受地址中的凭据：请登录，或在 Authorization: Bearer 请求头中提供 API 令牌。"
     " (No credentials in URLs.)"
@@ -87,7 +91,7 @@ class PortalMiddleware:
         self.app = app
         self.portal = portal
         self.headers = SECURITY_HEADERS + ([HSTS] if portal.config.https else [])
-        self.limit = portal.config.upload_max_bytes
+        self.limit = portal.config.upload_max_bytes + MULTIPART_ALLOWANCE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
