@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from reports import registry
+from reports import narrative, registry
 from urbanreport.config import SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -393,10 +393,6 @@ FIGURE_KINDS = frozenset({"count", "money", "area", "rate", "hours", "days"})
 
 def _narrative() -> Any | None:
     """The report's own number formatting, so the portal prints figures exactly as the PDF."""
-    try:
-        from reports import narrative
-    except ImportError:
-        return None
     if hasattr(narrative, "fmt_value") and hasattr(narrative, "with_unit"):
         return narrative
     return None
