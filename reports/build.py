@@ -19,13 +19,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports import narrative, pdf, registry
-from urbanreport.config import Settings
+from urbanreport import indicators
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings
+from urbanreport.reports import narrative, pdf, registry
 
 if TYPE_CHECKING:
     import duckdb
 
-    from flows.indicators import Period
+    from urbanreport.indicators import Period
 
 
 @dataclass(frozen=True)
@@ -210,8 +212,6 @@ def gather(
     settings: Settings,
 ) -> pdf.ReportData:
     """Compute the period's figures (and, for a month, the year to date) from the warehouse."""
-    from flows import indicators
-
     result = indicators.compute(con, period, settings)
     tables = indicators.breakdowns(con, period, settings)
     ytd = ytd_tables = None
@@ -242,8 +242,6 @@ def render(
     otherwise a read-only connection is opened for the duration of the computation.
     """
     if con is None:
-        from urbanreport import warehouse
-
         with warehouse.reader(settings) as own:
             data = gather(own, period, settings)
     else:

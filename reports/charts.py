@@ -31,7 +31,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
-from reports.fonts import register_fonts  # noqa: E402
+from urbanreport.reports.fonts import register_fonts  # noqa: E402
 
 DPI = 220
 MM = 1 / 25.4  # inches per millimetre

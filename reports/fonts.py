@@ -32,7 +32,7 @@ from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 
-from reports.registry import atomic_write
+from urbanreport.reports.registry import atomic_write
 
 ROLES = ("sans", "serif")
 

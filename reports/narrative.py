@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
-from urbanreport.config import SQL_DIR
+from urbanreport.core.config import SQL_DIR
 
 MISSING = "数据缺失"
 

@@ -46,9 +46,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports import charts, narrative
-from reports.fonts import FontSet, register_fonts
-from reports.narrative import MISSING, Figures
+from urbanreport.reports import charts, narrative
+from urbanreport.reports.fonts import FontSet, register_fonts
+from urbanreport.reports.narrative import MISSING, Figures
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_TOP = 37 * mm

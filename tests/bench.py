@@ -28,7 +28,7 @@ import json, os, resource, sys, time
 from pathlib import Path
 mode, home, sources = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
 os.environ["URBANREPORT_HOME"] = str(home)
-from urbanreport.config import load_settings
+from urbanreport.core.config import load_settings
 settings = load_settings(home)
 t0 = time.perf_counter()
 out = {}
@@ -45,8 +45,8 @@ if mode == "floor":
     con.close()
     out["rows"] = rows
 elif mode == "ingest":
-    from flows.ingest import ingest_source
-    from urbanreport import warehouse
+    from urbanreport.ingest.batches import ingest_source
+    from urbanreport.core import warehouse
     with warehouse.writer(settings) as con:
         per = {}
         for source in sources:
@@ -56,9 +56,9 @@ elif mode == "ingest":
                            "rows": sum(b.rows_read for b in batches)}
     out["per_source"] = per
 elif mode == "indicators":
-    from flows.indicators import Period, breakdowns, compute
-    from urbanreport import warehouse
-    from urbanreport.workdays import refresh_calendar
+    from urbanreport.indicators import Period, breakdowns, compute
+    from urbanreport.core import warehouse
+    from urbanreport.core.workdays import refresh_calendar
     with warehouse.writer(settings) as con:
         refresh_calendar(con, settings)
         times = []
@@ -69,8 +69,8 @@ elif mode == "indicators":
             times.append(time.perf_counter() - s0)
     out["best_seconds"] = round(min(times), 3)
 elif mode == "report":
-    from flows.indicators import Period
-    from reports.build import render
+    from urbanreport.indicators import Period
+    from urbanreport.reports.build import render
     times = []
     for _ in range(2):
         s0 = time.perf_counter()
@@ -99,7 +99,7 @@ def run(mode: str, home: Path, sources: list[str]) -> dict:
 
 
 def bench_scale(scale: int) -> None:
-    from urbanreport.config import load_settings
+    from urbanreport.core.config import load_settings
     from urbanreport.sample import write_sample
 
     with tempfile.TemporaryDirectory(prefix=f"urbanreport-bench-{scale}-") as tmp:

@@ -18,7 +18,10 @@ from typing import Any
 import duckdb
 import xlsxwriter
 
-from urbanreport.config import Settings, load_settings
+from urbanreport.core.config import Settings, load_settings
+
+# The checkout these tests run from (prefect.yaml, scripts/, docs/ live here, not in the package).
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 Row = Mapping[str, Any]
 

@@ -29,13 +29,13 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from reports import registry
-from urbanreport.config import DEFAULTS_FILE, Settings
+from urbanreport.core.clock import SHANGHAI
+from urbanreport.core.config import DEFAULTS_FILE, Settings
 from urbanreport.portal.access import Role
 from urbanreport.portal.app import create_app
 from urbanreport.portal.config import PortalConfig
-from urbanreport.portal.database import SHANGHAI
 from urbanreport.portal.security import Actor, Security
+from urbanreport.reports import registry
 
 ANNUAL_TITLE = "2023年度法治政府建设数据报告"
 SECRET = b"%PDF-1.4 secret outside the reports folder\n%%EOF\n"

@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from urbanreport.config import PROJECT_DIR, load_settings
+from tests.factories import REPO_ROOT
+from urbanreport.core.config import load_settings
+from urbanreport.flows import pipeline
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PREFECT_YAML = PROJECT_DIR / "prefect.yaml"
-SERVE = PROJECT_DIR / "scripts" / "serve.sh"
-STOP = PROJECT_DIR / "scripts" / "stop.sh"
+PREFECT_YAML = REPO_ROOT / "prefect.yaml"
+SERVE = REPO_ROOT / "scripts" / "serve.sh"
+STOP = REPO_ROOT / "scripts" / "stop.sh"
 
 
 def deployments() -> dict[str, dict[str, Any]]:
@@ -63,7 +65,7 @@ def test_monthly_deployment_runs_at_six_on_the_first_in_beijing() -> None:
 
 
 def test_rerun_deployment_has_no_schedule_and_needs_a_year() -> None:
-    from flows.pipeline import fiscal_year_rerun
+    from urbanreport.flows.pipeline import fiscal_year_rerun
 
     rerun = deployments()["fiscal-year-rerun"]
     assert rerun["entrypoint"] == "flows/pipeline.py:fiscal_year_rerun"
@@ -80,10 +82,9 @@ def test_one_run_at_a_time_on_the_process_pool() -> None:
         assert deployment["concurrency_limit"]["limit"] == 1
         assert deployment["work_pool"]["name"] == "urbanreport-pool"
         flow_file, _, function = deployment["entrypoint"].partition(":")
-        assert (PROJECT_DIR / flow_file).is_file()
-        import flows.pipeline
+        assert (REPO_ROOT / flow_file).is_file()
 
-        assert hasattr(getattr(flows.pipeline, function), "deploy")
+        assert hasattr(getattr(pipeline, function), "deploy")
 
 
 def test_no_machine_path_is_baked_in() -> None:
@@ -99,7 +100,7 @@ def test_no_machine_path_is_baked_in() -> None:
 
 
 def test_make_serve_and_stop_call_the_scripts() -> None:
-    makefile = (PROJECT_DIR / "Makefile").read_text(encoding="utf-8")
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "\nserve: install\n\tVENV=$(VENV) scripts/serve.sh\n" in makefile
     assert "\nstop:\n\tVENV=$(VENV) scripts/stop.sh\n" in makefile
     for script in (SERVE, STOP):

@@ -21,16 +21,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from flows.http_source import (
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.ingest.batches import BatchResult, ingest_pull
+from urbanreport.ingest.http_source import (
     HttpSourceAuthError,
     HttpSourceError,
     current_watermark,
     fetch_pages,
     format_since,
     parse_updated_at,
-    pull_dcm_cases,
+    pull,
 )
-from urbanreport.config import Settings, load_settings
 
 TOKEN = "s3cret-token-Zq9"
 EARLY = datetime(2000, 1, 1)
@@ -316,7 +317,12 @@ def test_time_helpers_use_shanghai_wall_time() -> None:
     assert parse_updated_at(None) is None
 
 
-# --- pull_dcm_cases with the warehouse -----------------------------------------------------
+# --- pulls loaded into the warehouse ----------------------------------------------------------
+
+
+def pull_dcm_cases(con: Any, settings: Settings, **options: Any) -> BatchResult | None:
+    """Pull from the connection's watermark and load the saved file, as `ingest_all` does."""
+    return ingest_pull(con, settings, pull(settings, current_watermark(con), **options))
 
 
 def _settings(tmp_path: Path, base_url: str, **http: Any) -> Settings:
@@ -340,7 +346,7 @@ def _pull_files(tmp_path: Path) -> list[Path]:
 
 
 def test_not_configured_returns_none(tmp_path: Path) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     settings = _settings(tmp_path, "")
     with writer(settings) as con:
@@ -351,7 +357,7 @@ def test_not_configured_returns_none(tmp_path: Path) -> None:
 def test_pull_reads_url_and_token_from_environment(
     tmp_path: Path, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     platform.items = [dcm_item(1, "2023-07-01T10:00:00+08:00")]
     settings = _settings(tmp_path, "", token="")
@@ -366,7 +372,7 @@ def test_pull_reads_url_and_token_from_environment(
 def test_pull_loads_pages_and_sets_watermark(
     tmp_path: Path, platform: FakePlatform, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     caplog.set_level(logging.DEBUG)
     platform.items = [dcm_item(n, f"2023-07-0{n}T10:00:00+08:00") for n in range(1, 8)]
@@ -389,7 +395,7 @@ def test_pull_loads_pages_and_sets_watermark(
 
 
 def test_second_pull_asks_only_for_newer_items(tmp_path: Path, platform: FakePlatform) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     platform.items = [dcm_item(n, f"2023-07-0{n}T10:00:00+08:00") for n in range(1, 6)]
     settings = _settings(tmp_path, platform.url)
@@ -421,7 +427,7 @@ def test_second_pull_asks_only_for_newer_items(tmp_path: Path, platform: FakePla
 
 
 def test_full_refresh_ignores_the_watermark(tmp_path: Path, platform: FakePlatform) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     platform.items = [dcm_item(n, f"2023-07-0{n}T10:00:00+08:00") for n in range(1, 5)]
     settings = _settings(tmp_path, platform.url)
@@ -449,7 +455,7 @@ def test_full_refresh_ignores_the_watermark(tmp_path: Path, platform: FakePlatfo
 
 
 def test_pull_retries_then_loads(tmp_path: Path, platform: FakePlatform) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     platform.items = [dcm_item(n, f"2023-07-0{n}T10:00:00+08:00") for n in range(1, 4)]
     platform.script = [503, 503]
@@ -463,7 +469,7 @@ def test_pull_retries_then_loads(tmp_path: Path, platform: FakePlatform) -> None
 def test_failed_pull_writes_nothing_and_keeps_the_watermark(
     tmp_path: Path, platform: FakePlatform
 ) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     platform.items = [dcm_item(n, f"2023-07-0{n}T10:00:00+08:00") for n in range(1, 4)]
     settings = _settings(tmp_path, platform.url, max_retries=1)
@@ -482,7 +488,7 @@ def test_failed_pull_writes_nothing_and_keeps_the_watermark(
 
 
 def test_pull_401_fails_at_once(tmp_path: Path, platform: FakePlatform) -> None:
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     platform.items = [dcm_item(1, "2023-07-01T10:00:00+08:00")]
     platform.token = "the-platform-expects-another-token"
@@ -496,7 +502,7 @@ def test_pull_401_fails_at_once(tmp_path: Path, platform: FakePlatform) -> None:
 
 def test_pull_rejects_bad_rows_and_moves_past_them(tmp_path: Path, platform: FakePlatform) -> None:
     """A rejected row is recorded (not lost) and does not hold the watermark back."""
-    from urbanreport.warehouse import writer
+    from urbanreport.core.warehouse import writer
 
     platform.items = [
         dcm_item(1, "2023-07-02T02:00:00Z"),  # UTC: 10:00 in Shanghai

@@ -14,12 +14,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.indicators import Period, breakdowns, compute
 from tests import indicator_oracle as oracle
 from tests.indicator_oracle import D
-from urbanreport import warehouse
-from urbanreport.config import Settings, load_settings
-from urbanreport.workdays import refresh_calendar
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.workdays import refresh_calendar
+from urbanreport.indicators import Period, breakdowns, compute
 
 PERIODS = ["2023", "2024", "2023-07", "2024-02"]
 #: by-month column → the catalogue key (or keys, added up) it breaks down

@@ -17,7 +17,6 @@ import pytest
 import xlsxwriter
 import zhconv
 
-from flows.ingest import BatchResult, ingest_all, ingest_source
 from tests.factories import (
     ROW_BUILDERS,
     activity_row,
@@ -42,8 +41,9 @@ from tests.factories import (
     write_rows_csv,
     write_xlsx,
 )
-from urbanreport import warehouse
-from urbanreport.config import Settings
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings
+from urbanreport.ingest.batches import BatchResult, ingest_all, ingest_source
 
 
 def ingest(settings: Settings, source: str) -> list[BatchResult]:

@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import flows.ingest
-from flows.ingest import ingest_file, ingest_source
+import urbanreport.ingest.batches
 from tests.factories import (
+    REPO_ROOT,
     check_batch,
     count,
     dcm_row,
@@ -36,9 +36,9 @@ from tests.factories import (
     write_jsonl,
     write_rows_csv,
 )
-from urbanreport import warehouse
-from urbanreport.config import PROJECT_DIR
-from urbanreport.warehouse import WarehouseBusy
+from urbanreport.core import warehouse
+from urbanreport.core.warehouse import WarehouseBusy
+from urbanreport.ingest.batches import ingest_file, ingest_source
 
 FAST_LOCK = "[ingest]\nlock_timeout_seconds = 1\n"
 
@@ -46,9 +46,9 @@ LOAD = """
 import sys
 import datetime as dt
 from pathlib import Path
-from urbanreport import warehouse
-from urbanreport.config import load_settings
-from flows.ingest import ingest_file, ingest_source
+from urbanreport.core import warehouse
+from urbanreport.core.config import load_settings
+from urbanreport.ingest.batches import ingest_file, ingest_source
 settings = load_settings(home=sys.argv[1])
 with warehouse.writer(settings) as con:
     if len(sys.argv) > 3:  # one file, with an HTTP watermark
@@ -60,8 +60,8 @@ with warehouse.writer(settings) as con:
 
 HOLD = """
 import sys
-from urbanreport import warehouse
-from urbanreport.config import load_settings
+from urbanreport.core import warehouse
+from urbanreport.core.config import load_settings
 settings = load_settings(home=sys.argv[1])
 with warehouse.writer(settings):
     print("holding", flush=True)
@@ -71,7 +71,7 @@ with warehouse.writer(settings):
 
 def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("URBANREPORT_")}
-    env["PYTHONPATH"] = str(PROJECT_DIR)
+    env["PYTHONPATH"] = str(REPO_ROOT)
     return env | extra
 
 
@@ -79,7 +79,7 @@ def run_child(*args: str, failpoint: str | None = None) -> subprocess.CompletedP
     env = child_env(**({"URBANREPORT_FAILPOINT": failpoint} if failpoint else {}))
     return subprocess.run(
         [sys.executable, "-c", LOAD, *args],
-        cwd=PROJECT_DIR,
+        cwd=REPO_ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -164,7 +164,7 @@ def test_a_killed_http_batch_does_not_move_the_watermark(tmp_path: Path) -> None
 def hold_the_lock(home: Path) -> subprocess.Popen:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(home)],
-        cwd=PROJECT_DIR,
+        cwd=REPO_ROOT,
         env=child_env(),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -258,7 +258,7 @@ def test_watermark_is_not_stored_when_the_batch_fails(
             raise OSError("disk full")
 
     with warehouse.writer(settings) as con:
-        monkeypatch.setattr(flows.ingest, "_failpoint", fail)
+        monkeypatch.setattr(urbanreport.ingest.batches, "_failpoint", fail)
         with pytest.raises(OSError, match="disk full"):
             ingest_file(con, settings, "dcm_cases", path, watermark=mark)
         assert watermarks(con) == []

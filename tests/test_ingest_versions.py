@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 
-from flows.ingest import BatchResult, discover_files, ingest_source
 from tests.factories import (
     batches,
     check_batch,
@@ -24,8 +23,9 @@ from tests.factories import (
     write_rows_csv,
     write_xlsx,
 )
-from urbanreport import warehouse
-from urbanreport.config import Settings
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings
+from urbanreport.ingest.batches import BatchResult, discover_files, ingest_source
 
 JULY = 1_690_819_200  # 2023-08-01 00:00 Asia/Shanghai, when the July extract was made
 AUGUST = JULY + 31 * 86_400

@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from reports import narrative
-from reports.narrative import Figures, fmt_amount, fmt_change, fmt_percent
 from tests.test_reports_data import (
     PUBLISHED_SENTENCES,
     annual_result,
     monthly_result,
     without_source,
 )
+from urbanreport.reports import narrative
+from urbanreport.reports.narrative import Figures, fmt_amount, fmt_change, fmt_percent
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest import ingest_source
 from tests.factories import (
     check_batch,
     dcm_row,
@@ -19,9 +18,10 @@ from tests.factories import (
     target_row,
     write_rows_csv,
 )
-from urbanreport import warehouse
-from urbanreport.config import load_settings
-from urbanreport.normalize import STREET_SUFFIX, match_dictionary, normalize_text
+from urbanreport.core import warehouse
+from urbanreport.core.config import load_settings
+from urbanreport.core.normalize import STREET_SUFFIX, match_dictionary, normalize_text
+from urbanreport.ingest.batches import ingest_source
 
 SETTINGS = load_settings(home=Path("unused-home"))
 STREETS = SETTINGS.streets

@@ -7,6 +7,7 @@ as it always did; `test_portal_access.py` runs the same routes behind sign-in, r
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import logging
 import os
@@ -39,8 +40,9 @@ from tests.portal_helpers import (
     security_of,
     sha256,
 )
-from urbanreport.config import Settings
-from urbanreport.portal import server, store
+from urbanreport.core import catalogue, formatting
+from urbanreport.core.config import Settings
+from urbanreport.portal import server, store, views
 from urbanreport.portal.app import create_app
 
 # --- fixtures -----------------------------------------------------------------------------------
@@ -501,26 +503,26 @@ FIGURES = [  # (value, kind, unit, as printed in the PDF)
     (1250.5, "money", "元", "1250.5元"),
     (1.0, "rate", "%", "100%"),
     (0.7802, "rate", "%", "78.02%"),
+    (0.79375, "rate", "%", "79.38%"),  # half-up on Decimal, not through a binary float
     (0, "rate", "%", "0%"),
     (936292.39, "area", "平方米", "936292.39平方米"),
     (3.46, "days", "工作日", "3.5个工作日"),
     (4.0, "hours", "小时", "4小时"),
     (None, "count", "宗", "数据缺失"),
-    (0.5, "", "", "0.5"),  # not in the catalogue
+    ("n/a", "count", "宗", "n/a宗"),  # not a number: shown as registered, not an error
 ]
 
 
-@pytest.mark.parametrize("with_report_layer", [True, False])
-def test_figures_print_as_in_the_pdf(
-    with_report_layer: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The portal's fallback formatting agrees with the report layer's."""
-    if with_report_layer:
-        pytest.importorskip("reports.narrative")
-    else:
-        monkeypatch.setattr(store, "_narrative", lambda: None)
+def test_figures_print_as_in_the_pdf() -> None:
+    """Headline figures go through the one formatter the PDF uses."""
+    base = catalogue.indicator("enforcement.penalty_cases")
     for value, kind, unit, expected in FIGURES:
-        assert store.format_figure(value, kind, unit) == expected, (value, kind)
+        indicator = dataclasses.replace(base, kind=kind, unit=unit)
+        assert views.figure_text(indicator, value) == expected, (value, kind)
+        if value is not None and expected != "n/a宗":
+            assert formatting.figure(indicator, value) == expected
+    assert views.figure_text(None, 0.5) == "0.5"  # a key not in the catalogue
+    assert views.figure_text(None, None) == "数据缺失"
 
 
 def test_time_and_size_formats() -> None:

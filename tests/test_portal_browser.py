@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import REPO_ROOT
 from tests.portal_helpers import (
     ANNUAL_TITLE,
     DEJAVU,
@@ -30,7 +31,6 @@ from tests.portal_helpers import (
     make_pdf,
     security_of,
 )
-from urbanreport.config import PROJECT_DIR
 from urbanreport.portal.app import create_app
 
 pytestmark = pytest.mark.integration
@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-OUTPUT_DIR = PROJECT_DIR / "test-output"
+OUTPUT_DIR = REPO_ROOT / "test-output"
 
 #: The 2023 headline figures as the report builder registers them (rates as fractions).
 YEAR_2023 = {
@@ -66,7 +66,7 @@ YEAR_2023 = {
 def project_font() -> Path | None:
     """The CJK font the PDFs embed, when the font module can provide it here."""
     try:
-        from reports.fonts import font_file
+        from urbanreport.reports.fonts import font_file
 
         return Path(font_file("sans"))
     except Exception:  # noqa: BLE001 - no CJK font: the test still runs with a Latin one
@@ -92,8 +92,8 @@ def render_real_annual_report(site: Site) -> bool:
     """Render the 2023 annual report with the real report builder, from the hand-made 2023
     figures (no warehouse needed), and register it; False if the builder is not available."""
     try:
-        from reports import build
         from tests.test_reports_data import annual_result, annual_tables
+        from urbanreport.reports import build
     except ImportError:
         return False
     settings = site.settings()

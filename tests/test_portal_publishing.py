@@ -10,7 +10,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from reports import registry
 from tests.portal_helpers import (
     Site,
     add_staff,
@@ -22,6 +21,7 @@ from tests.portal_helpers import (
     security_of,
     signed_in_client,
 )
+from urbanreport.reports import registry
 
 RERUN_PDF = make_pdf("2023 annual report, rerun with corrected data")
 

@@ -7,8 +7,6 @@ from datetime import date
 
 import pytest
 
-from reports import build, charts, fonts, pdf
-from reports.pdf import CANNOT_END, CANNOT_START, break_lines
 from tests.test_reports_data import (
     PERSONAL_VALUES,
     PUBLISHED_SENTENCES,
@@ -25,6 +23,8 @@ from tests.test_reports_data import (
     without_source,
     ytd_result,
 )
+from urbanreport.reports import build, charts, fonts, pdf
+from urbanreport.reports.pdf import CANNOT_END, CANNOT_START, break_lines
 
 CTX = {"bureau": "汕头市龙湖区城市管理和综合执法局", "district": "龙湖区", "source_titles": {}}
 ANNUAL_SECTIONS = [

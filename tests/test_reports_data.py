@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from reports import narrative
+from urbanreport.reports import narrative
 
 STREETS = ["金霞", "珠池", "新津", "龙祥", "鸥汀", "外砂", "新溪", "龙华", "新海", "龙腾"]
 CATEGORIES = [

@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from flows.indicators import Period
-from reports.build import ReportEntry, render
-from reports.registry import fiscal_years, load_index
 from tests.test_reports_data import PUBLISHED_SENTENCES, font_report, page_count, pdf_text, squeeze
-from urbanreport import warehouse
-from urbanreport.config import Settings, load_settings
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.indicators import Period
+from urbanreport.reports.build import ReportEntry, render
+from urbanreport.reports.registry import fiscal_years, load_index
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    from flows.ingest import ingest_all
+    from urbanreport.ingest.batches import ingest_all
     from urbanreport.sample import write_sample
 
     home = tmp_path_factory.mktemp("e2e-home")

@@ -7,9 +7,9 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-from reports import build, registry
-from reports.registry import SHANGHAI, fiscal_years, load_index, publish
 from tests.test_reports_data import annual_result, annual_tables
+from urbanreport.reports import build, registry
+from urbanreport.reports.registry import SHANGHAI, fiscal_years, load_index, publish
 
 ENTRY_KEYS = {
     "id", "kind", "period", "title", "file", "ascii_name", "sha256", "size", "generated_at",

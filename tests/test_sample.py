@@ -24,7 +24,7 @@ import polars as pl
 import pytest
 import zhconv
 
-from urbanreport.config import Settings, load_settings
+from urbanreport.core.config import Settings, load_settings
 from urbanreport.sample import SOURCES, write_sample
 
 YEARS = [2022, 2023, 2024]
@@ -576,8 +576,8 @@ def test_2023_dcm_lifecycle_looks_real(parsed) -> None:
 
 @pytest.mark.slow
 def test_ingested_sample_gives_the_published_figures(tmp_path: Path) -> None:
-    ingest = pytest.importorskip("flows.ingest")
-    from urbanreport import warehouse
+    ingest = pytest.importorskip("urbanreport.ingest.batches")
+    from urbanreport.core import warehouse
 
     settings = load_settings(home=tmp_path)
     write_sample(settings, [2023])

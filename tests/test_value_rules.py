@@ -11,7 +11,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.ingest import ingest_source
 from tests.factories import (
     check_batch,
     dcm_row,
@@ -25,7 +24,8 @@ from tests.factories import (
     write_rows_csv,
     write_xlsx,
 )
-from urbanreport import warehouse
+from urbanreport.core import warehouse
+from urbanreport.ingest.batches import ingest_source
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ import polars as pl
 import xlsxwriter
 import zhconv
 
-from urbanreport.config import SOURCES, Settings
+from urbanreport.core.config import SOURCES, Settings
 
 # --- Calibration: the bureau's published 2023 figures (scale 1; scale N multiplies them) --------
 

@@ -25,7 +25,7 @@ months AS (
 ),
 cumulative AS (
     SELECT m.month, coalesce(sum(d.area_m2), 0) AS campaign_cumulative_m2
-    FROM months m, campaign c
+    FROM months m CROSS JOIN campaign c
     LEFT JOIN demolition d
       ON d.demolished_date BETWEEN c.start_date AND least(c.end_date, m.month_end)
     WHERE m.month_end >= c.start_date

@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
-from urbanreport.config import Settings
+from urbanreport.core.config import Settings
 from urbanreport.portal import errors
 from urbanreport.portal.config import PortalConfig
 from urbanreport.portal.context import FontResolver, Portal, default_font_resolver, load_static

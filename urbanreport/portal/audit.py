@@ -27,7 +27,8 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 
-from urbanreport.portal.database import SHANGHAI, Database
+from urbanreport.core.clock import SHANGHAI
+from urbanreport.portal.database import Database
 
 log = logging.getLogger("urbanreport.audit")
 

@@ -19,12 +19,12 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
-from urbanreport.config import Settings
+from urbanreport.core.clock import SHANGHAI
+from urbanreport.core.config import Settings
 from urbanreport.portal.access import Role
 from urbanreport.portal.accounts import PolicyError
 from urbanreport.portal.audit import LOCAL_ADDRESS, Entry
 from urbanreport.portal.config import PortalConfig
-from urbanreport.portal.database import SHANGHAI
 from urbanreport.portal.security import Actor, Security
 
 Handler = Callable[[Security, Actor, argparse.Namespace], int]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from urbanreport.config import Settings
+from urbanreport.core.config import Settings
 
 #: Keys of the shared-secret protection this portal used before accounts; see `_refuse_legacy`.
 LEGACY_KEYS = ("token", "basic_user", "basic_password")

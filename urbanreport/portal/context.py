@@ -14,13 +14,14 @@ from pathlib import Path
 
 from starlette.requests import HTTPConnection
 
-from reports.fonts import font_file
-from urbanreport.config import Settings
-from urbanreport.portal import store
+from urbanreport.core import catalogue
+from urbanreport.core.catalogue import Indicator
+from urbanreport.core.config import Settings
 from urbanreport.portal.access import VIA_OPEN, principal_of
 from urbanreport.portal.config import PortalConfig
 from urbanreport.portal.rendering import Pages
 from urbanreport.portal.security import Security
+from urbanreport.reports.fonts import font_file
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Portal:
     security: Security
     pages: Pages
     fonts: FontResolver
-    catalogue: dict[str, store.Indicator] = field(default_factory=store.load_catalogue)
+    catalogue: dict[str, Indicator] = field(default_factory=catalogue.indicators)
     static_files: dict[str, bytes] = field(default_factory=dict)
 
     @property

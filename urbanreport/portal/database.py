@@ -22,11 +22,11 @@ import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+from urbanreport.core.clock import SHANGHAI
+from urbanreport.core.clock import now as bureau_now
 
 log = logging.getLogger(__name__)
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 #: Returns the current time, timezone-aware. Tests pass a clock they can move forward.
 Clock = Callable[[], datetime]
@@ -88,8 +88,8 @@ BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 
 
 def beijing_now() -> datetime:
-    """The bureau's clock: Asia/Shanghai, whole seconds."""
-    return datetime.now(SHANGHAI).replace(microsecond=0)
+    """The bureau's clock (Asia/Shanghai) to the whole second, as audit times are written."""
+    return bureau_now().replace(microsecond=0)
 
 
 class Database:

@@ -7,7 +7,7 @@ import re
 
 import uvicorn
 
-from urbanreport.config import Settings
+from urbanreport.core.config import Settings
 from urbanreport.portal.app import create_app
 from urbanreport.portal.config import PortalConfig
 from urbanreport.portal.middleware import URL_CREDENTIALS, is_loopback

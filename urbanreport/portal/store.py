@@ -20,23 +20,16 @@ import logging
 import os
 import stat
 import threading
-import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reports import narrative, registry
-from urbanreport.config import SQL_DIR
+from urbanreport.core.clock import SHANGHAI
+from urbanreport.reports import registry
 
 log = logging.getLogger(__name__)
-
-#: Beijing time: the bureau's clock for every date it reads (China has no daylight saving).
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-CATALOGUE_FILE = SQL_DIR / "indicators" / "catalogue.toml"
 
 
 # --- the registry --------------------------------------------------------------------------
@@ -357,83 +350,7 @@ def open_registered(reports_dir: Path, fiscal_year: int, relative: str) -> OpenF
     return open_file(path)
 
 
-# --- indicator names and display formats -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Indicator:
-    key: str
-    name: str
-    unit: str
-    kind: str
-
-
-def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, Indicator]:
-    """Indicator key → Chinese name and unit, from the catalogue that also drives the SQL."""
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
-        log.exception("无法读取指标目录 %s", path)
-        return {}
-    out: dict[str, Indicator] = {}
-    for item in data.get("indicator", []):
-        if isinstance(item, dict) and item.get("key"):
-            out[item["key"]] = Indicator(
-                key=item["key"],
-                name=item.get("name", item["key"]),
-                unit=item.get("unit", ""),
-                kind=item.get("kind", ""),
-            )
-    return out
-
-
-FIGURE_KINDS = frozenset({"count", "money", "area", "rate", "hours", "days"})
-
-
-def _narrative() -> Any | None:
-    """The report's own number formatting, so the portal prints figures exactly as the PDF."""
-    if hasattr(narrative, "fmt_value") and hasattr(narrative, "with_unit"):
-        return narrative
-    return None
-
-
-def _plain(number: Decimal) -> str:
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def format_figure(value: Any, kind: str, unit: str) -> str:
-    """A headline figure with its unit, in the bureau's style (``936宗``, ``78.02%``).
-
-    Rates are stored as fractions (0.7802) and printed as percentages; money and areas have
-    no thousands separators and no ``.00``; a null is 数据缺失, never 0. The rules live in
-    ``reports.narrative``; the copy below only serves a checkout without the report layer.
-    """
-    if value is None or value == "":
-        return "数据缺失"
-    if kind not in FIGURE_KINDS:  # not in the catalogue: show it as registered
-        return f"{value}{unit}"
-    narrative = _narrative()
-    try:
-        if narrative is not None:
-            return str(narrative.with_unit(kind, unit, narrative.fmt_value(kind, value)))
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
-        if not number.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError, TypeError, ArithmeticError):
-        return f"{value}{unit}"
-    if kind == "rate":
-        return f"{_plain((number * 100).quantize(Decimal('0.01'), ROUND_HALF_UP))}%"
-    if kind in ("money", "area"):
-        text = _plain(number.quantize(Decimal("0.01"), ROUND_HALF_UP))
-    elif kind in ("hours", "days"):
-        text = _plain(number.quantize(Decimal("0.1"), ROUND_HALF_UP))
-    else:
-        text = _plain(number)
-    return f"{text}个工作日" if unit == "工作日" else f"{text}{unit}"
+# --- times and sizes as the pages show them ---------------------------------------------------
 
 
 def parse_time(text: str) -> datetime | None:
@@ -445,8 +362,8 @@ def parse_time(text: str) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=BEIJING)
-    return moment.astimezone(BEIJING)
+        return moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI)
 
 
 def format_time(text: str) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from urbanreport.core import formatting
+from urbanreport.core.catalogue import Indicator
 from urbanreport.portal import store
 from urbanreport.portal.access import Principal, ReportView, view_of
 from urbanreport.portal.responses import safe_ascii, safe_name
-from urbanreport.portal.store import Indicator, Report, Version
+from urbanreport.portal.store import Report, Version
 
 MONTH_NAMES = [f"{m}月" for m in range(1, 13)]
 
@@ -57,18 +59,30 @@ def file_names(report: Report, version: Version | None) -> tuple[str, str]:
     return f"{title}（{stamp}版）.pdf", f"{ascii_stem}-v{version.number}.pdf"
 
 
+def figure_text(indicator: Indicator | None, value: Any) -> str:
+    """A headline figure as the PDF prints it (the one formatter: ``936宗``, ``78.02%``, a null
+    is 数据缺失); a key the catalogue does not know, or a value that is no number, as registered."""
+    if value is None or value == "":
+        return formatting.MISSING
+    if indicator is None:
+        return str(value)
+    try:
+        return formatting.figure(indicator, value)
+    except (ValueError, TypeError, ArithmeticError):
+        return f"{value}{indicator.unit}"
+
+
 def headline_rows(report: Report, catalogue: dict[str, Indicator]) -> list[dict[str, Any]]:
     rows = []
     for key, value in report.headline.items():
         indicator = catalogue.get(key)
-        unit = indicator.unit if indicator else ""
         rows.append(
             {
                 "key": key,
                 "name": indicator.name if indicator else key,
-                "unit": unit,
+                "unit": indicator.unit if indicator else "",
                 "value": value,
-                "text": store.format_figure(value, indicator.kind if indicator else "", unit),
+                "text": figure_text(indicator, value),
             }
         )
     return rows

@@ -10,12 +10,13 @@ import os
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
-SQL_DIR = PROJECT_DIR / "sql"
+# Package resources, so an installed wheel works from any folder (no checkout paths).
+PACKAGE_DIR = Path(str(files("urbanreport")))
+SQL_DIR = Path(str(files("urbanreport.sql")))
 DEFAULTS_FILE = PACKAGE_DIR / "defaults.toml"
 SOURCES_FILE = PACKAGE_DIR / "sources.toml"
 # The sources of the data contract, in contract order (the [sources.*] tables of sources.toml).

@@ -17,8 +17,8 @@ import chinese_calendar
 import duckdb
 import pyarrow as pa
 
-from urbanreport import warehouse
-from urbanreport.config import Settings
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings
 
 
 def _configured_year(year_cfg: dict[str, Any]) -> tuple[set[dt.date], set[dt.date]]:

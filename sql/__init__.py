@@ -1,0 +1,1 @@
+"""The SQL files of urbanreport, installed as package data (read with importlib.resources)."""

@@ -1,0 +1,1 @@
+"""Ingestion: inbox files and the HTTP source into the warehouse, one batch per file."""
