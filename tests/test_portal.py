@@ -256,6 +256,7 @@ def test_server_error_shows_no_traceback(site: Site, monkeypatch: pytest.MonkeyP
             assert r.status_code == 500
             assert "secret internal detail" not in r.text
             assert "Traceback" not in r.text
+            assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
             if json_api:
                 assert r.json() == {"detail": "服务器内部错误，请稍后重试或联系管理员。"}
             else:
@@ -540,6 +541,7 @@ def test_serve_binds_to_loopback_by_default(site: Site, monkeypatch: pytest.Monk
         seen["host"], seen["port"] = self.config.host, self.config.port
 
     monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    monkeypatch.setattr(server, "install_audit_log", lambda: None)  # see its own test
     server.serve(site.settings())
     assert seen == {"host": "127.0.0.1", "port": 8000}
 
@@ -549,6 +551,7 @@ def test_serve_refuses_other_addresses_without_accounts(
 ) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn.Server, "run", lambda self: seen.update(host=self.config.host))
+    monkeypatch.setattr(server, "install_audit_log", lambda: None)
     with pytest.raises(ValueError, match="尚未创建任何账户") as refused:
         server.serve(site.settings(), host="0.0.0.0", port=9001)
     assert "urbanreport user add" in str(refused.value)
@@ -569,6 +572,21 @@ def test_cli_serve_passes_none_for_config(monkeypatch: pytest.MonkeyPatch) -> No
     assert seen == {"host": None, "port": None}
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8080"]) == 0
     assert seen == {"host": "0.0.0.0", "port": 8080}
+
+
+def test_serve_writes_audit_entries_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    audit = logging.getLogger("urbanreport.audit")
+    before, level = list(audit.handlers), audit.level
+    try:
+        server.install_audit_log()
+        server.install_audit_log()  # once only
+        assert len(audit.handlers) == len(before) + 1
+        audit.info('{"seq": 1, "action": "login"}')
+        assert 'urbanreport.audit {"seq": 1, "action": "login"}' in capfd.readouterr().err
+    finally:
+        for handler in audit.handlers[len(before) :]:
+            audit.removeHandler(handler)
+        audit.setLevel(level)
 
 
 def test_access_log_hides_credentials_in_urls() -> None:

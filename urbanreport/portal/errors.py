@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from urbanreport.portal.context import portal_of
+from urbanreport.portal.middleware import security_headers
 from urbanreport.portal.rendering import is_api
 from urbanreport.portal.routes.common import NOT_FOUND
 
@@ -53,5 +54,10 @@ async def invalid_request(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    """Runs outside the portal middleware (Starlette's outermost layer), so it adds the
+    security headers itself."""
     log.error("门户处理 %s 时出错", request.url.path, exc_info=exc)
-    return portal_of(request).pages.error(request, 500, SERVER_ERROR)
+    portal = portal_of(request)
+    response = portal.pages.error(request, 500, SERVER_ERROR)
+    response.raw_headers.extend(security_headers(portal.config.https))
+    return response

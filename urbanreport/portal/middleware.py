@@ -74,6 +74,10 @@ OPEN_MODE_LOCAL_ONLY = (
 TOO_LARGE = "提交的内容超过大小限制。"
 
 
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    return SECURITY_HEADERS + ([HSTS] if https else [])
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -90,7 +94,7 @@ class PortalMiddleware:
     def __init__(self, app: ASGIApp, portal: Portal) -> None:
         self.app = app
         self.portal = portal
-        self.headers = SECURITY_HEADERS + ([HSTS] if portal.config.https else [])
+        self.headers = security_headers(portal.config.https)
         self.limit = portal.config.upload_max_bytes + MULTIPART_ALLOWANCE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -33,6 +33,17 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+def install_audit_log() -> None:
+    """Audit entries also go to standard error (the journal under systemd), one JSON line
+    each, so the operator can forward them to the bureau's log server."""
+    audit = logging.getLogger("urbanreport.audit")
+    if not audit.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        audit.addHandler(handler)
+        audit.setLevel(logging.INFO)
+
+
 def install_log_redaction() -> None:
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in access_log.filters):
@@ -58,7 +69,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     port = port if port is not None else config.port
     app = create_app(settings)
     users = check_binding(host, app.state.portal.security)
-    install_log_redaction()
     uvicorn_config = uvicorn.Config(
         app,
         host=host,
@@ -67,6 +77,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         log_level="info",
         timeout_graceful_shutdown=10,
     )
+    install_log_redaction()  # after uvicorn.Config, which sets up uvicorn's loggers
+    install_audit_log()
     mode = f"已启用账户登录（{users} 个账户）" if users else "开放模式：尚无账户，仅限本机"
     print(
         f"报告下载门户：http://{host}:{port}/  {mode}  报告目录：{settings.reports_dir}"
