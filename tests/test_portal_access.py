@@ -3,7 +3,9 @@
 Two portals are built once for the module: in one every version of every report is published,
 in the other nothing is (as right after a rerun). Each role signs in once per portal through the
 login form; the same table is then checked with per-user API tokens, which may read but never
-submit a form. Rows that change something touch only objects no other row looks at.
+submit a form. Rows that change something touch only objects no other row looks at. Signing in
+and out have tests of their own (`test_portal_accounts.py`): here they would end the sessions
+and lock the address the other rows use.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ MATRIX: dict[str, tuple[tuple[int, int], ...]] = {
     "preview":          ((303, 303), (200, 404), (200, 200), (200, 200)),
     "api":              ((401, 401), (200, 200), (200, 200), (200, 200)),
     "api_all_years":    ((401, 401), (200, 200), (200, 200), (200, 200)),
+    "head_api":         ((401, 401), (200, 200), (200, 200), (200, 200)),
     "api_schema":       ((401, 401), (200, 200), (200, 200), (200, 200)),
     "publish":          ((401, 401), (403, 403), (303, 303), (303, 303)),
     "admin_users":      ((303, 303), (403, 403), (403, 403), (200, 200)),
@@ -60,6 +63,7 @@ MATRIX: dict[str, tuple[tuple[int, int], ...]] = {
     "stylesheet":       ((200, 200), (200, 200), (200, 200), (200, 200)),
     "font":             ((200, 200), (200, 200), (200, 200), (200, 200)),
     "healthz":          ((200, 200), (200, 200), (200, 200), (200, 200)),
+    "favicon":          ((204, 204), (204, 204), (204, 204), (204, 204)),
 }  # fmt: skip
 
 #: Rows whose 200 answer must show the annual report exactly when the caller may see it.
@@ -114,8 +118,11 @@ def request_of(route: str, who: str, state: str, portal: Portal, csrf: str) -> d
         "stylesheet": "/static/portal.css",
         "font": "/fonts/sans.ttf",
         "healthz": "/healthz",
+        "favicon": "/favicon.ico",
+        "head_api": "/api/reports",
     }
-    return {"method": "HEAD" if route == "head_download" else "GET", "url": paths[route]}
+    method = "HEAD" if route.startswith("head_") else "GET"
+    return {"method": method, "url": paths[route]}
 
 
 def _build(root: Path, state: str) -> tuple[Portal, list[TestClient]]:

@@ -306,6 +306,7 @@ def test_sign_in_download_publish_sign_out_in_chromium(
             assert viewer.get_by_role("heading", name=ANNUAL_TITLE).is_visible()
             assert viewer.locator(".month.missing").count() == 12
             assert viewer.get_by_role("button", name="发布第3版").count() == 0
+            viewer.screenshot(path=str(OUTPUT_DIR / "portal-viewer.png"), full_page=True)
             viewer.get_by_role("button", name="退出登录").click()
 
             # the admin reads what happened

@@ -48,6 +48,11 @@ class Lockout:
         now = self.db.now().timestamp()
         locked = False
         with self.db.write() as con:
+            # forget what no longer counts, so names tried once do not pile up for ever
+            con.execute(
+                "DELETE FROM lockouts WHERE window_start < ? AND COALESCE(locked_until, 0) < ?",
+                (now - self.window, now),
+            )
             for key in keys:
                 row = con.execute(
                     "SELECT failures, window_start FROM lockouts WHERE key = ?", (key,)
