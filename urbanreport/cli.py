@@ -160,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
     try:
+        settings = load_settings()  # a configuration error is a message too
         return args.func(settings, args)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         # Errors meant for people (bad period, busy warehouse, missing data) without a traceback.

@@ -64,10 +64,6 @@ _HOUR_W = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.6, 2, 5, 8, 9, 9, 8,
                     6, 6, 8, 9, 9, 8, 6, 5, 4, 3, 2, 1.5])  # fmt: skip
 #: Longest lifecycle: a case reported in month M is final by the export of month M+1.
 _MAX_LIFE_S = 27 * 86400
-_STREET_WEIGHTS = {
-    "金霞": 0.08, "珠池": 0.10, "新津": 0.10, "龙祥": 0.08, "鸥汀": 0.12,
-    "外砂": 0.14, "新溪": 0.12, "龙华": 0.10, "新海": 0.08, "龙腾": 0.08,
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -177,7 +173,7 @@ def _cases(run: Run, mi: int) -> pl.DataFrame:
         rng.choice(n_event, n, p=cats.event_w),
     )
     sub = cats.sub_off[category] + rng.integers(0, 1 << 20, n) % cats.sub_len[category]
-    street = rng.choice(len(run.streets), n, p=run.street_weights(_STREET_WEIGHTS))
+    street = rng.choice(len(run.streets), n, p=run.street_weights("population"))
     registers = (rng.random(n) < source_design[source, 1]) | is_bad
     times, rework = _lifecycle(
         rng, reported, registers, source_design[source, 2], cats.limit_s[category], is_bad
@@ -245,7 +241,7 @@ def _text(frame: pl.DataFrame, prefix: str, run: Run) -> pl.DataFrame:
         subcategory="subcategory",
         street=pl.when(bad == kind["unknown_street"])
         .then(pl.lit(run.foreign_street()))
-        .otherwise(pl.col("street") + "街道"),
+        .otherwise(run.full_street(pl.col("street"))),
         reported_at=pl.when(bad == kind["bad_timestamp"])
         .then(pl.from_epoch("reported_at", time_unit="s").dt.strftime("%Y-%m-32 %H:%M:%S"))
         .otherwise(ts("reported_at")),

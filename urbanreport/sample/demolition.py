@@ -12,7 +12,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 import zhconv
+from pypinyin import Style, pinyin
 
+from urbanreport.core.normalize import street_full_name
 from urbanreport.sample.calibration import DEMOLITION_GROWTH, reference
 from urbanreport.sample.common import (
     calibrate_sum,
@@ -35,13 +37,6 @@ NEW_BUILDING, OLD_BUILDING = "新增违建", "存量违建"
 
 BAD_KINDS = ["bad_date", "negative_area", "unknown_street", "missing_key"]
 
-_STREET_WEIGHTS = {
-    "金霞": 0.04, "珠池": 0.05, "新津": 0.07, "龙祥": 0.06, "鸥汀": 0.15,
-    "外砂": 0.20, "新溪": 0.17, "龙华": 0.08, "新海": 0.08, "龙腾": 0.10,
-}  # fmt: skip
-#: Pinyin of the last character of each Traditional street name, for the rare annotated form.
-_PINYIN = {"霞": "xiá", "池": "chí", "津": "jīn", "祥": "xiáng", "汀": "tīng", "砂": "shā",
-           "溪": "xī", "華": "huá", "海": "hǎi", "騰": "téng"}  # fmt: skip
 _VILLAGES = ["东社村", "西社村", "南中村", "北港村", "新乡村", "下蓬社区", "上埭村", "围内村",
              "前埔村", "后洋村", "龙头社区", "大衙村", "鸥上村", "华新村", "金堡社区"]  # fmt: skip
 
@@ -85,14 +80,17 @@ def _monthly_rate(run: Run, mi: int) -> int:
 def _street_variants(streets: Sequence[str]) -> np.ndarray:
     """How clerks write each street: with or without 街道, Traditional, pinyin-annotated, padded.
 
-    Why: the contract normalises these; the sample makes sure they occur.
+    Why: the contract normalises these; the sample makes sure they occur. The annotated form
+    (`鷗汀(tīng)街道`) copies web pages that gloss a character with its reading.
     """
     out = []
     for s in streets:
+        full = street_full_name(s)
+        suffix = full[len(s) :]
         trad = zhconv.convert(s, "zh-hant")
-        last = trad[-1]
-        annotated = f"{trad}({_PINYIN[last]})" if last in _PINYIN else trad
-        out.append([f"{s}街道", s, f"{trad}街道", trad, f"{annotated}街道", f" {s}街道 "])
+        reading = pinyin(trad[-1], style=Style.TONE)[0][0]
+        annotated = f"{trad}({reading}){suffix}"
+        out.append([full, s, f"{trad}{suffix}", trad, annotated, f" {full} "])
     return np.array(out)
 
 
@@ -120,7 +118,7 @@ def universe(run: Run, year: int) -> pl.DataFrame:
         target = run.scale * run.published.campaign_area_centi_m2
         area[in_campaign] = calibrate_sum(area[in_campaign], target, floor=100)
 
-    street = rng.choice(len(run.streets), n, p=run.street_weights(_STREET_WEIGHTS))
+    street = rng.choice(len(run.streets), n, p=run.street_weights("demolition"))
     street_style = rng.choice(6, n, p=[0.55, 0.30, 0.06, 0.05, 0.02, 0.02])
     streets = gather(run.streets, street)
     address = _addresses(run, rng, streets)
@@ -128,7 +126,7 @@ def universe(run: Run, year: int) -> pl.DataFrame:
     seq, bad = sequence_numbers(rng, demolished, is_bad, len(BAD_KINDS))
     return pl.DataFrame(
         {
-            "record_id": ids(f"LHCW{year}", seq, 6),
+            "record_id": ids(f"{run.id_prefix}CW{year}", seq, 6),
             "street": streets,
             "street_text": gather(
                 variants.ravel().tolist(), street * variants.shape[1] + street_style
@@ -157,8 +155,7 @@ def _addresses(run: Run, rng: np.random.Generator, streets: pl.Series) -> pl.Ser
         pl.concat_str(
             [
                 pl.lit(run.district),
-                pl.lit(streets),
-                pl.lit("街道"),
+                run.full_street(pl.lit(streets)),
                 pick(rng, _VILLAGES, n),
                 pl.lit(pl.Series(rng.integers(1, 21, n))).cast(pl.String),
                 pl.lit("巷"),

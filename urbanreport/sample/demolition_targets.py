@@ -13,7 +13,7 @@ import polars as pl
 
 from urbanreport.core.clock import SHANGHAI
 from urbanreport.sample.common import neighbour_years
-from urbanreport.sample.demolition import _STREET_WEIGHTS, campaign
+from urbanreport.sample.demolition import campaign
 from urbanreport.sample.run import Run
 
 SOURCE = "demolition_targets"
@@ -43,7 +43,7 @@ def _row(name: str, street: str, start: date, end: date, target: int) -> dict[st
 def write(run: Run) -> None:
     """The district's target and each street's share (rounded to 1000 m²) of every campaign,
     and one target for a street of another district, which the ingest refuses."""
-    street_share = run.street_weights(_STREET_WEIGHTS)
+    street_share = run.street_weights("demolition")
     whole = run.settings["district"]["whole_district"]
     rows: list[dict[str, str]] = []
     campaigns = campaign_years(run, run.years)

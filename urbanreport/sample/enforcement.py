@@ -57,10 +57,6 @@ _CATEGORY_DEFAULT = (0.06, 800, 0.7, 100, 0.2)
 _PENALTY_SHARES = {"罚款": 0.72, "警告": 0.14, "没收违法所得": 0.03, "责令停止违法行为": 0.11}
 _REVIEW_SHARES = {"维持": 0.78, "纠错": 0.16, "败诉": 0.06}
 _MONTH_W = np.array([7, 5, 8.5, 8.5, 9, 9, 9, 9, 8.5, 8, 9, 9.5])
-_STREET_WEIGHTS = {
-    "金霞": 0.08, "珠池": 0.10, "新津": 0.10, "龙祥": 0.08, "鸥汀": 0.12,
-    "外砂": 0.14, "新溪": 0.12, "龙华": 0.10, "新海": 0.08, "龙腾": 0.08,
-}  # fmt: skip
 
 
 def _shares(names: list[str], table: dict[str, float]) -> np.ndarray:
@@ -145,14 +141,14 @@ def universe(run: Run, year: int) -> pl.DataFrame:
         reviewed, rng.choice(len(outcomes), n, p=_shares(outcomes, _REVIEW_SHARES)), -1
     )
 
-    street = rng.choice(len(run.streets), n, p=run.street_weights(_STREET_WEIGHTS))
+    street = rng.choice(len(run.streets), n, p=run.street_weights("population"))
     party_name, party_id = parties(rng, design[category, 4], run.city)
     wrong_fine, wrong_decided, corrected = _corrections(rng, kind, is_fine, fine, filed, decided)
     seq, bad = sequence_numbers(rng, filed, kind == 3, len(BAD_KINDS))
 
     df = pl.DataFrame(
         {
-            "case_id": ids(f"LHCF{year}", seq, 6),
+            "case_id": ids(f"{run.id_prefix}CF{year}", seq, 6),
             "filed_date": to_date(filed),
             "decided_date": to_date(decided),
             "closed_date": to_date(closed),
@@ -270,7 +266,7 @@ def _state(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _text(df: pl.DataFrame, foreign_street: str) -> pl.DataFrame:
+def _text(df: pl.DataFrame, run: Run) -> pl.DataFrame:
     """The penalty system's export: ISO dates, 是/否, streets with their 街道 suffix."""
     kind = {k: i + 1 for i, k in enumerate(BAD_KINDS)}
     bad = pl.col("_bad")
@@ -287,8 +283,8 @@ def _text(df: pl.DataFrame, foreign_street: str) -> pl.DataFrame:
         .otherwise(iso["decided_date"]),
         closed_date=iso["closed_date"],
         street=pl.when(bad == kind["unknown_street"])
-        .then(pl.lit(foreign_street))
-        .otherwise(pl.col("street") + "街道"),
+        .then(pl.lit(run.foreign_street()))
+        .otherwise(run.full_street(pl.col("street"))),
         category="category",
         party_name="party_name",
         party_id="party_id",
@@ -320,7 +316,7 @@ def write(run: Run) -> None:
         ]
     )
     rows = _state(blank_after_cut(rows, DATES)).sort("_m", "filed_date", "case_id")
-    text = _text(rows, run.foreign_street())
+    text = _text(rows, run)
     headers = run.headers(SOURCE)
     parts = text.partition_by("_m", as_dict=True, include_key=False)
     for mi in run.months:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from urbanreport.core.normalize import street_full_name
 from urbanreport.sample.common import excel_serial, local, weights
 from urbanreport.sample.run import Run
 from urbanreport.sample.workbook import Column, Document, text_or_number, workbook_bytes
@@ -89,7 +90,7 @@ def _publicity_titles(run: Run, rng: np.random.Generator, months: np.ndarray) ->
         fits = [t for t, month in _PUBLICITY if month in (None, m + 1)]
         special = [t for t, month in _PUBLICITY if month == m + 1]
         theme = special[0] if special and pick < 0.6 else fits[int(pick * len(fits))]
-        titles.append(f"{theme}（{street}街道）")
+        titles.append(f"{theme}（{street_full_name(street)}）")
     return titles
 
 

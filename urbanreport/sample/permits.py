@@ -96,7 +96,7 @@ def universe(run: Run, year: int) -> pl.DataFrame:
     seq, bad = sequence_numbers(rng, received, is_bad, len(BAD_KINDS))
     return pl.DataFrame(
         {
-            "permit_id": ids(f"LHXK{year}", seq, 6),
+            "permit_id": ids(f"{run.id_prefix}XK{year}", seq, 6),
             "item_name": gather(items, item),
             "applicant": applicant,
             "channel": gather([window, online], is_online.astype(np.int64)),

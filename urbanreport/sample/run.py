@@ -16,8 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from pypinyin import Style, lazy_pinyin
 
+from urbanreport.core import districts
 from urbanreport.core.config import Settings
+from urbanreport.core.normalize import street_full_name
 from urbanreport.sample.calibration import Published, published_for
 from urbanreport.sample.common import WorkCalendar, month_index, weights, ym
 
@@ -81,11 +84,40 @@ class Run:
             )
         return value
 
-    def street_weights(self, table: Mapping[str, float]) -> np.ndarray:
-        return weights([table.get(s, 0.1) for s in self.streets])
+    def full_street(self, street: pl.Expr) -> pl.Expr:
+        """Streets as the systems write them: `金霞` → `金霞街道`, a town as it is (`海门镇`)."""
+        return street.replace_strict({s: street_full_name(s) for s in self.streets})
+
+    def street_weights(self, purpose: str) -> np.ndarray:
+        """How records of `purpose` spread over the configured streets: uneven, fixed by name.
+
+        Why from the names: shares are the sample's design, and any configured district gets
+        shares of its own (each between 0.5 and 1.5 before normalising) without a table for it.
+        """
+        raw = [0.5 + zlib.crc32(f"{purpose}:{s}".encode()) % 1000 / 1000 for s in self.streets]
+        return weights(raw)
 
     def foreign_street(self) -> str:
-        return next(s for s in _FOREIGN_STREETS if s not in self.streets) + "街道"
+        """A plausible wrong street: one of a neighbouring district of the same city.
+
+        Why a real one: a clerk's slip names a street that exists, just not in this district;
+        the ingest must refuse it all the same.
+        """
+        others = districts.neighbours(self.city, self.district) or list(
+            districts.districts().values()
+        )
+        return next(
+            street_full_name(s)
+            for d in others
+            for s in d.streets
+            if s not in self.streets and d.name != self.district
+        )
+
+    @property
+    def id_prefix(self) -> str:
+        """Initials of the district in record keys (龙湖区 → LH), as the bureaus number cases."""
+        name = self.district.removesuffix("区").removesuffix("县").removesuffix("市")
+        return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).upper()
 
     # --- random generators and records ------------------------------------------------------
     def rng(self, source: str, *parts: int) -> np.random.Generator:
@@ -136,7 +168,3 @@ class Run:
         ts = when.timestamp()
         os.utime(path, (ts, ts))
         self.written.append(path)
-
-
-#: Streets of the neighbouring 金平区: plausible typos that are not streets of this district.
-_FOREIGN_STREETS = ("东墩", "金砂", "广厦", "光华")
