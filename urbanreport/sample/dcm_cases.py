@@ -103,7 +103,7 @@ class _Categories:
 def _month_count(run: Run, mi: int) -> int:
     year, month = ym(mi)
     share = weights(_MONTH_W)[month - 1]
-    return round(DCM_CASES_A_YEAR * run.scale * DCM_GROWTH ** (year - reference().year) * share)
+    return round(DCM_CASES_A_YEAR * run.size * DCM_GROWTH ** (year - reference().year) * share)
 
 
 def _lifecycle(

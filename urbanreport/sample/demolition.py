@@ -100,7 +100,7 @@ def universe(run: Run, year: int) -> pl.DataFrame:
     calibrated = run.calibrated(year)
     growth = 1.0 if calibrated else DEMOLITION_GROWTH ** (year - reference().year)
     counts = [
-        round(_monthly_rate(run, month_index(year, m)) * growth * run.scale) for m in range(1, 13)
+        round(_monthly_rate(run, month_index(year, m)) * growth * run.size) for m in range(1, 13)
     ]
     n_good = sum(counts)
     n_bad = max(len(BAD_KINDS), round(n_good * 0.002))

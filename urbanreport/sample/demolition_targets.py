@@ -49,7 +49,7 @@ def write(run: Run) -> None:
     campaigns = campaign_years(run, run.years)
     for year in campaigns:
         name, start, end, target = campaign(year, run)
-        total = target * run.scale
+        total = int(round(target * run.size, -3))
         per_street = (np.rint(street_share * total / 1000) * 1000).astype(np.int64)
         per_street[int(np.argmax(per_street))] += total - int(per_street.sum())  # stays round
         rows.append(_row(name, whole, start, end, total))

@@ -6,11 +6,14 @@ year's decisions (some filed the year before) and can be calibrated on its own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
 from urbanreport.sample.calibration import ENFORCEMENT_GROWTH, reference
 from urbanreport.sample.common import (
+    WorkCalendar,
     blank_after_cut,
     by_name,
     date_text,
@@ -63,58 +66,109 @@ def _shares(names: list[str], table: dict[str, float]) -> np.ndarray:
     return weights([table.get(name, 0.05) for name in names])
 
 
-def universe(run: Run, year: int) -> pl.DataFrame:
-    """Penalty cases decided in `year` and cases filed in `year` that end without a decision."""
-    rng = run.rng(SOURCE, year)
-    cal = run.calendar
-    calibrated = run.calibrated(year)
-    categories = run.dictionary("enforcement_categories")
-    design = by_name(categories, _CATEGORY_DESIGN, _CATEGORY_DEFAULT)
-    fine_median, fine_sigma, fine_step = design[:, 1], design[:, 2], design[:, 3].astype(np.int64)
-    run.member("penalty_types", FINE)
-    no_penalty = run.member("penalty_types", NO_PENALTY)
-    punitive = [t for t in run.dictionary("penalty_types") if t != no_penalty]
-    fine_code = punitive.index(FINE)
-    outcomes = run.dictionary("review_outcomes")
+@dataclass(frozen=True)
+class _Dictionaries:
+    """The configured values the cases are drawn from, with the design of each category."""
 
-    base = run.scale * (run.published or reference()).penalty_cases
-    n_pen = base if calibrated else grown(base, ENFORCEMENT_GROWTH, year, rng)
-    n_nop = round(n_pen * 0.09)  # 不予处罚 (柔性执法)
-    n_open = round(n_pen * 0.025)  # filed, then transferred or dropped without a decision
+    categories: list[str]
+    design: np.ndarray  # per category: share, fine median, spread, step, company share
+    punitive: list[str]  # the penalty types that punish (all but 不予处罚)
+    no_penalty: str
+    fine_code: int  # 罚款 among `punitive`
+    outcomes: list[str]
+
+    @classmethod
+    def of(cls, run: Run) -> _Dictionaries:
+        categories = run.dictionary("enforcement_categories")
+        run.member("penalty_types", FINE)
+        no_penalty = run.member("penalty_types", NO_PENALTY)
+        punitive = [t for t in run.dictionary("penalty_types") if t != no_penalty]
+        return cls(
+            categories=categories,
+            design=by_name(categories, _CATEGORY_DESIGN, _CATEGORY_DEFAULT),
+            punitive=punitive,
+            no_penalty=no_penalty,
+            fine_code=punitive.index(FINE),
+            outcomes=run.dictionary("review_outcomes"),
+        )
+
+
+def _kinds(run: Run, rng: np.random.Generator, year: int) -> np.ndarray:
+    """0 punished, 1 不予处罚 (柔性执法), 2 filed but never decided (transferred or dropped),
+    3 deliberately bad; the punished as many as published in the calibrated year."""
+    if run.calibrated(year):
+        n_pen = run.scale * run.published.penalty_cases
+    else:
+        n_pen = grown(run.size * reference().penalty_cases, ENFORCEMENT_GROWTH, year, rng)
+    n_nop = round(n_pen * 0.09)
+    n_open = round(n_pen * 0.025)
     n_bad = max(len(BAD_KINDS), round(n_pen * 0.002))
-    kind = np.repeat([0, 1, 2, 3], [n_pen, n_nop, n_open, n_bad])  # 3 = deliberately bad
+    return np.repeat([0, 1, 2, 3], [n_pen, n_nop, n_open, n_bad])
+
+
+def _dates(
+    cal: WorkCalendar, rng: np.random.Generator, year: int, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Filing and decision days: decisions in `year`, filed some working days before (a few
+    more than 90 days before), undecided cases filed in `year`."""
     n = len(kind)
     decides = kind != 2
-
     decided = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     decided[decides] = cal.sample(rng, year, int(decides.sum()), _MONTH_W)
     lag = np.clip(np.rint(lognormal(rng, 12, 0.7, n)), 1, 45).astype(np.int64)
+    n_pen = int((kind == 0).sum())
     overdue = rng.choice(np.flatnonzero(kind == 0), max(2, round(n_pen * 0.006)), replace=False)
-    lag[overdue] = rng.integers(70, 101, len(overdue))  # decided more than 90 days after filing
+    lag[overdue] = rng.integers(70, 101, len(overdue))
     filed = cal.sample(rng, year, n, _MONTH_W)
     filed[decides] = cal.shift(decided[decides], -lag[decides])
+    return filed, decided
 
-    category = rng.choice(len(categories), n, p=weights(design[:, 0]))
-    ptype = np.where(
-        kind == 0, rng.choice(len(punitive), n, p=_shares(punitive, _PENALTY_SHARES)), -1
-    )
-    ptype[kind == 3] = fine_code  # bad rows look like fines, so that loading them would be noticed
-    is_fine = ptype == fine_code
-    raw = lognormal(rng, fine_median[category], fine_sigma[category], n)
-    raw = np.minimum(raw, fine_median[category] * 25)
-    step = fine_step[category]
+
+def _penalties(
+    run: Run,
+    rng: np.random.Generator,
+    year: int,
+    kind: np.ndarray,
+    category: np.ndarray,
+    d: _Dictionaries,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each case's penalty type (code into `d.punitive`, -1: none) and fine in yuan (0: none);
+    the counted fines add up to the year's target."""
+    n = len(kind)
+    shares = _shares(d.punitive, _PENALTY_SHARES)
+    ptype = np.where(kind == 0, rng.choice(len(d.punitive), n, p=shares), -1)
+    ptype[kind == 3] = d.fine_code  # bad rows look like fines, so loading one would be noticed
+    is_fine = ptype == d.fine_code
+    median, sigma = d.design[category, 1], d.design[category, 2]
+    step = d.design[category, 3].astype(np.int64)
+    raw = np.minimum(lognormal(rng, median, sigma, n), median * 25)
     fine = np.where(is_fine, np.maximum(step, np.rint(raw / step) * step), 0).astype(np.int64)
     # Other years follow the calibrated one, so year-on-year comparisons tell a steady story.
-    target = run.scale * (run.published or reference()).fines_yuan
-    if not calibrated:
-        target = grown(target, ENFORCEMENT_GROWTH, year, rng)
-    building = category == (
-        categories.index(ILLEGAL_BUILDING) if ILLEGAL_BUILDING in categories else -1
+    if run.calibrated(year):
+        target = run.scale * run.published.fines_yuan
+    else:
+        target = grown(run.size * reference().fines_yuan, ENFORCEMENT_GROWTH, year, rng)
+    building_code = d.categories.index(ILLEGAL_BUILDING) if ILLEGAL_BUILDING in d.categories else -1
+    fine = _calibrate_fines(
+        rng, fine, (kind == 0) & is_fine, category == building_code, step, target
     )
-    fine = _calibrate_fines(rng, fine, (kind == 0) & is_fine, building, step, target)
+    return ptype, fine
 
-    big = fine >= 30000
-    is_major = (kind != 1) & decides & (rng.random(n) < np.where(big, 0.8, 0.02))
+
+def _procedure(
+    cal: WorkCalendar,
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    fine: np.ndarray,
+    is_fine: np.ndarray,
+    dates: tuple[np.ndarray, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Major cases (most large fines), legal review, collective decision, disclosure within
+    days, closing (a few fines await court enforcement; half the undecided cases are dropped)."""
+    n = len(kind)
+    filed, decided = dates
+    decides = kind != 2
+    is_major = (kind != 1) & decides & (rng.random(n) < np.where(fine >= 30000, 0.8, 0.02))
     legal_review = decides & (
         rng.random(n) < np.where(is_major, 0.97, np.where(kind == 1, 0.5, 0.3))
     )
@@ -122,55 +176,81 @@ def universe(run: Run, year: int) -> pl.DataFrame:
 
     u = rng.random(n)
     disclose_after = np.where(u < 0.955, rng.integers(1, 7, n), rng.integers(9, 21, n))
-    punished = (kind == 0) | (kind == 3)
     disclosed = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    disclose = punished & (u < 0.985)
+    disclose = ((kind == 0) | (kind == 3)) & (u < 0.985)
     disclosed[disclose] = cal.shift(decided[disclose], disclose_after[disclose])
 
     close_after = np.where(is_fine, rng.integers(8, 40, n), rng.integers(1, 10, n))
-    closes = decides & ~(is_fine & (rng.random(n) < 0.04))  # a few await court enforcement
+    closes = decides & ~(is_fine & (rng.random(n) < 0.04))
     closed = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     closed[closes] = cal.shift(decided[closes], close_after[closes])
     drops = (kind == 2) & (rng.random(n) < 0.5)
     closed[drops] = cal.shift(filed[drops], rng.integers(15, 60, int(drops.sum())))
+    return {
+        "is_major": is_major,
+        "legal_review": legal_review,
+        "collective_decision": collective,
+        "disclosed_date": disclosed,
+        "closed_date": closed,
+    }
 
+
+def _reviews(
+    cal: WorkCalendar,
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    decided: np.ndarray,
+    d: _Dictionaries,
+) -> tuple[np.ndarray, np.ndarray]:
+    """About 2.5% of the punished go to administrative review or court, months later."""
+    n = len(kind)
     reviewed = (kind == 0) & (rng.random(n) < 0.025)
     review_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     review_date[reviewed] = cal.shift(decided[reviewed], rng.integers(40, 170, int(reviewed.sum())))
-    outcome = np.where(
-        reviewed, rng.choice(len(outcomes), n, p=_shares(outcomes, _REVIEW_SHARES)), -1
-    )
+    shares = _shares(d.outcomes, _REVIEW_SHARES)
+    outcome = np.where(reviewed, rng.choice(len(d.outcomes), n, p=shares), -1)
+    return review_date, outcome
 
+
+def universe(run: Run, year: int) -> pl.DataFrame:
+    """Penalty cases decided in `year` and cases filed in `year` that end without a decision."""
+    rng = run.rng(SOURCE, year)
+    d = _Dictionaries.of(run)
+    kind = _kinds(run, rng, year)
+    n = len(kind)
+    filed, decided = _dates(run.calendar, rng, year, kind)
+    category = rng.choice(len(d.categories), n, p=weights(d.design[:, 0]))
+    ptype, fine = _penalties(run, rng, year, kind, category, d)
+    is_fine = ptype == d.fine_code
+    procedure = _procedure(run.calendar, rng, kind, fine, is_fine, (filed, decided))
+    review_date, outcome = _reviews(run.calendar, rng, kind, decided, d)
     street = rng.choice(len(run.streets), n, p=run.street_weights("population"))
-    party_name, party_id = parties(rng, design[category, 4], run.city)
+    party_name, party_id = parties(rng, d.design[category, 4], run.city)
     wrong_fine, wrong_decided, corrected = _corrections(rng, kind, is_fine, fine, filed, decided)
     seq, bad = sequence_numbers(rng, filed, kind == 3, len(BAD_KINDS))
-
+    penalty = np.where(kind == 1, len(d.punitive), ptype)
+    corrected_on = np.where(corrected, np.datetime64(f"{year + 1}-01-15"), np.datetime64("NaT"))
     df = pl.DataFrame(
         {
             "case_id": ids(f"{run.id_prefix}CF{year}", seq, 6),
             "filed_date": to_date(filed),
             "decided_date": to_date(decided),
-            "closed_date": to_date(closed),
+            "closed_date": to_date(procedure["closed_date"]),
             "street": gather(run.streets, street),
-            "category": gather(categories, category),
+            "category": gather(d.categories, category),
             "party_name": party_name,
             "party_id": party_id,
-            "penalty_type": gather(
-                [*punitive, no_penalty], np.where(kind == 1, len(punitive), ptype)
-            ),
+            "penalty_type": gather([*d.punitive, d.no_penalty], penalty),
             "fine_yuan": pl.Series(np.where(is_fine, fine, -1)),
-            "is_major": is_major,
-            "legal_review": legal_review,
-            "collective_decision": collective,
-            "disclosed_date": to_date(disclosed),
-            "review_outcome": gather(outcomes, outcome),
+            "is_major": procedure["is_major"],
+            "legal_review": procedure["legal_review"],
+            "collective_decision": procedure["collective_decision"],
+            "disclosed_date": to_date(procedure["disclosed_date"]),
+            "review_outcome": gather(d.outcomes, outcome),
             "review_date": to_date(review_date),
             "wrong_fine": pl.Series(wrong_fine),
             "wrong_decided": to_date(wrong_decided),
-            "corrected_on": to_date(
-                np.where(corrected, np.datetime64(f"{year + 1}-01-15"), np.datetime64("NaT"))
-            ),
+            "corrected_on": to_date(corrected_on),
             "_bad": bad,
         }
     )

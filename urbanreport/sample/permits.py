@@ -70,8 +70,10 @@ def universe(run: Run, year: int) -> pl.DataFrame:
     online = run.member("permit_channels", ONLINE)
     window = next(c for c in run.dictionary("permit_channels") if c != online)
 
-    base = run.scale * (run.published or reference()).permits_received
-    n_good = base if calibrated else grown(base, PERMITS_GROWTH, year, rng)
+    if calibrated:
+        n_good = run.scale * run.published.permits_received
+    else:
+        n_good = grown(run.size * reference().permits_received, PERMITS_GROWTH, year, rng)
     n_bad = max(len(BAD_KINDS), round(n_good * 0.002))
     n = n_good + n_bad
     is_bad = np.arange(n) >= n_good
@@ -129,8 +131,8 @@ def _fees(
     raw = lognormal(rng, design[:, 3], design[:, 4], n)
     fee = np.where(pays, np.maximum(5000, np.rint(raw * 100)), 0).astype(np.int64)
     counted = pays & ~is_bad
-    target = run.scale * (run.published or reference()).non_tax_revenue_fen
     if run.calibrated(year):
+        target = run.scale * run.published.non_tax_revenue_fen
         spill = int(
             run.universe(SOURCE, year - 1)
             .filter((pl.col("_bad") == 0) & (pl.col("decided_date").dt.year() == year))
@@ -139,7 +141,7 @@ def _fees(
         )
         target -= spill
     else:
-        target = grown(target, PERMITS_GROWTH, year, rng)
+        target = grown(run.size * reference().non_tax_revenue_fen, PERMITS_GROWTH, year, rng)
     fee[counted] = calibrate_sum(fee[counted], target, floor=100)
     return fee
 

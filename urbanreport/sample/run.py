@@ -21,7 +21,7 @@ from pypinyin import Style, lazy_pinyin
 from urbanreport.core import districts
 from urbanreport.core.config import Settings
 from urbanreport.core.normalize import street_full_name
-from urbanreport.sample.calibration import Published, published_for
+from urbanreport.sample.calibration import Published, published_for, reference
 from urbanreport.sample.common import WorkCalendar, month_index, weights, ym
 
 #: Draws the records of one source for one year ("universe"); see `Run.universe`.
@@ -63,6 +63,17 @@ class Run:
     def published(self) -> Published | None:
         """The figures this district's sample is calibrated to, if its bureau published any."""
         return published_for(self.city, self.district)
+
+    @property
+    def size(self) -> float:
+        """How large this district's volumes are: the scale, and for a district without
+        published figures, its number of streets over the reference district's (a district of
+        twelve streets has more cases than a county of three towns)."""
+        ref = reference()
+        home = districts.find(ref.city, ref.district)
+        if self.published is not None or home is None:
+            return float(self.scale)
+        return self.scale * len(self.streets) / len(home.streets)
 
     def calibrated(self, year: int) -> bool:
         return self.published is not None and self.published.year == year
