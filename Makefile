@@ -33,11 +33,13 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check .
+	VENV=$(VENV) scripts/lint-imports.sh
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	VENV=$(VENV) scripts/lint-imports.sh
 
 bench: install
 	$(BIN)/python -m tests.bench

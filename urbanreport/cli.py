@@ -36,9 +36,9 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.ingest.batches import format_summary, ingest_all
+    from urbanreport.ingest.batches import format_summary, ingest_all, pull_http
 
-    summary = ingest_all(settings, full_refresh=args.full_refresh)
+    summary = ingest_all(settings, pull_http(settings, full_refresh=args.full_refresh))
     print(format_summary(summary))
     return 0
 
@@ -52,13 +52,14 @@ def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.indicators import Period, compute_for, format_table
+    from urbanreport.indicators import Period, compute_for
+    from urbanreport.terminal import indicators_table
 
     result = compute_for(settings, Period.parse(args.period))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print(format_table(result))
+        print(indicators_table(result))
     return 0
 
 
@@ -163,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()  # a configuration error is a message too
         return args.func(settings, args)
+    except BrokenPipeError:  # `urbanreport indicators … | head`: the reader has seen enough
+        sys.stderr.close()
+        return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         # Errors meant for people (bad period, busy warehouse, missing data) without a traceback.
         print(f"错误：{exc}", file=sys.stderr)
