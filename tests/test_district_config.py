@@ -21,9 +21,9 @@ from pypdf import PdfReader
 
 from tests import indicator_oracle as oracle
 from tests.factories import make_settings
-from urbanreport.core import districts, warehouse
+from urbanreport.core import catalogue, districts, warehouse
 from urbanreport.core.config import Settings
-from urbanreport.indicators import Period, breakdowns, catalogue_by_key, compute
+from urbanreport.indicators import Period, breakdowns, compute
 from urbanreport.ingest.batches import ingest_all
 from urbanreport.reports.build import render
 from urbanreport.sample import SOURCES, write_sample
@@ -88,7 +88,7 @@ def test_every_record_lands_on_a_configured_street(jinping: Jinping) -> None:
 @pytest.mark.parametrize("label", PERIODS)
 def test_indicators_match_the_oracle(jinping: Jinping, label: str) -> None:
     period = Period.parse(label)
-    kinds = {key: item["kind"] for key, item in catalogue_by_key().items()}
+    kinds = {key: item.kind for key, item in catalogue.indicators().items()}
     with warehouse.reader(jinping.settings) as con:
         result = compute(con, period, jinping.settings)
     expected = oracle.indicators(jinping.records, period.start, period.end)
