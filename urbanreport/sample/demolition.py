@@ -112,10 +112,10 @@ def universe(run: Run, year: int) -> pl.DataFrame:
     day = (rng.random(n) * length.astype(np.int64)).astype(np.int64)
     demolished = month_start.astype("datetime64[D]") + day
     area = np.rint(np.clip(lognormal(rng, 380, 0.95, n), 3, 12_000) * 100).astype(np.int64)
-    if calibrated:
+    if published := run.calibration(year):
         start = campaign(year, run)[1]
         in_campaign = (month >= start.month - 1) & ~is_bad
-        target = run.scale * run.published.campaign_area_centi_m2
+        target = run.scale * published.campaign_area_centi_m2
         area[in_campaign] = calibrate_sum(area[in_campaign], target, floor=100)
 
     street = rng.choice(len(run.streets), n, p=run.street_weights("demolition"))

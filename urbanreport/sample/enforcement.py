@@ -96,8 +96,8 @@ class _Dictionaries:
 def _kinds(run: Run, rng: np.random.Generator, year: int) -> np.ndarray:
     """0 punished, 1 不予处罚 (柔性执法), 2 filed but never decided (transferred or dropped),
     3 deliberately bad; the punished as many as published in the calibrated year."""
-    if run.calibrated(year):
-        n_pen = run.scale * run.published.penalty_cases
+    if published := run.calibration(year):
+        n_pen = run.scale * published.penalty_cases
     else:
         n_pen = grown(run.size * reference().penalty_cases, ENFORCEMENT_GROWTH, year, rng)
     n_nop = round(n_pen * 0.09)
@@ -144,8 +144,8 @@ def _penalties(
     raw = np.minimum(lognormal(rng, median, sigma, n), median * 25)
     fine = np.where(is_fine, np.maximum(step, np.rint(raw / step) * step), 0).astype(np.int64)
     # Other years follow the calibrated one, so year-on-year comparisons tell a steady story.
-    if run.calibrated(year):
-        target = run.scale * run.published.fines_yuan
+    if published := run.calibration(year):
+        target = run.scale * published.fines_yuan
     else:
         target = grown(run.size * reference().fines_yuan, ENFORCEMENT_GROWTH, year, rng)
     building_code = d.categories.index(ILLEGAL_BUILDING) if ILLEGAL_BUILDING in d.categories else -1

@@ -70,8 +70,8 @@ def universe(run: Run, year: int) -> pl.DataFrame:
     online = run.member("permit_channels", ONLINE)
     window = next(c for c in run.dictionary("permit_channels") if c != online)
 
-    if calibrated:
-        n_good = run.scale * run.published.permits_received
+    if published := run.calibration(year):
+        n_good = run.scale * published.permits_received
     else:
         n_good = grown(run.size * reference().permits_received, PERMITS_GROWTH, year, rng)
     n_bad = max(len(BAD_KINDS), round(n_good * 0.002))
@@ -131,8 +131,8 @@ def _fees(
     raw = lognormal(rng, design[:, 3], design[:, 4], n)
     fee = np.where(pays, np.maximum(5000, np.rint(raw * 100)), 0).astype(np.int64)
     counted = pays & ~is_bad
-    if run.calibrated(year):
-        target = run.scale * run.published.non_tax_revenue_fen
+    if published := run.calibration(year):
+        target = run.scale * published.non_tax_revenue_fen
         spill = int(
             run.universe(SOURCE, year - 1)
             .filter((pl.col("_bad") == 0) & (pl.col("decided_date").dt.year() == year))

@@ -75,8 +75,12 @@ class Run:
             return float(self.scale)
         return self.scale * len(self.streets) / len(home.streets)
 
+    def calibration(self, year: int) -> Published | None:
+        """The published figures `year` is calibrated to (None: drawn, not calibrated)."""
+        return self.published if self.published and self.published.year == year else None
+
     def calibrated(self, year: int) -> bool:
-        return self.published is not None and self.published.year == year
+        return self.calibration(year) is not None
 
     def dictionary(self, name: str) -> list[str]:
         """A configured dictionary (`[dictionaries]`), the values the sample draws from."""
