@@ -11,6 +11,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from urbanreport.core.config import Settings, load_settings
 
@@ -111,6 +112,27 @@ def cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.check import Limits, check_file
+    from urbanreport.check.annotate import write_annotated
+    from urbanreport.terminal import check_report
+
+    source = Path(args.file)
+    result = check_file(settings, source, args.period)
+    if args.annotated and result.draft.format != "docx":
+        raise ValueError(
+            f"{source.name} 不是 Word 文稿，无法生成批注副本 (--annotated is for .docx)"
+        )
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(check_report(result))
+    if args.annotated:
+        out = write_annotated(result, source, Path(args.annotated), Limits.from_settings(settings))
+        print(f"批注副本：{out}", file=sys.stderr if args.json else sys.stdout)
+    return 1 if result.mismatches else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="urbanreport",
@@ -156,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
 
     add("docs", cmd_docs, "由数据契约和指标目录重新生成 docs/ 下的用户文档")
+
+    p = add("check", cmd_check, "核对文稿（.docx/.txt/.pdf）中的每个数字与库内数值是否一致")
+    p.add_argument("file", help="文稿文件")
+    p.add_argument("--period", required=True, help="统计期：2023 或 2023-07")
+    p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
+    p.add_argument(
+        "--annotated", metavar="OUT", help="为 Word 文稿写出批注副本（标出不一致的数字）"
+    )
     return parser
 
 

@@ -27,7 +27,7 @@ import zhconv
 
 # A pinyin annotation right after a Han character, as some web copies carry them: 區(qū) → 區.
 # Pinyin letters may carry tone marks (āáǎà…, ü) or tone digits (qu1).
-_PINYIN = re.compile(
+PINYIN_ANNOTATION = re.compile(
     r"(?<=[\u3400-\u9fff])\((?:[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿê]+[1-5]?\s?)+\)"
 )
 STREET_SUFFIX = "街道"
@@ -73,7 +73,7 @@ def to_simplified(text: str) -> str:
 def normalize_text(raw: str) -> str:
     """Trim, full-width → half-width (NFKC), drop pinyin annotations, Traditional → Simplified."""
     text = unicodedata.normalize("NFKC", raw).strip()
-    text = _PINYIN.sub("", text)
+    text = PINYIN_ANNOTATION.sub("", text)
     text = re.sub(r"\s+", "", text)
     return to_simplified(text)
 
