@@ -233,8 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
     try:
+        settings = load_settings()  # a configuration error is a message too
         return args.func(settings, args)
     except BrokenPipeError:  # `urbanreport indicators … | head`: the reader has seen enough
         sys.stderr.close()
