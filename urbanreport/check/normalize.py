@@ -10,8 +10,9 @@ Steps, in order:
 1. full-width → half-width (NFKC, character by character: ３００ → 300, ％ → %, ，→ ,, ㎡ → m2).
    Circled and parenthesised numbers (①, ⑴) are enumerators, not digits, and stay as written;
 2. pinyin annotations after a Han character are dropped (區(qū) → 區), with the project's rule;
-3. Traditional → Simplified (zhconv, the project's converter), one run of Han characters at a
-   time, so digits and punctuation keep their place even where a phrase changes length;
+3. Traditional → Simplified (the project's converter, which keeps the characters of mainland
+   place names), one run of Han characters at a time, so digits and punctuation keep their
+   place even where a phrase changes length;
 4. thousands separators inside a number are dropped (3,009,408 → 3009408) — only ASCII commas
    between groups of exactly three digits: the full-width comma is the Chinese comma;
 5. spaces are dropped except between two Latin letters or digits (Chinese prose has none; PDF
@@ -26,9 +27,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import zhconv
-
-from urbanreport.core.normalize import PINYIN_ANNOTATION
+from urbanreport.core.normalize import PINYIN_ANNOTATION, to_simplified
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 #: Enumerators that NFKC would turn into plain digits (① → 1, ⑴ → (1), ⒈ → 1.).
@@ -86,7 +85,7 @@ def _half_width(text: Mapped) -> Mapped:
 
 
 def _simplified(run: re.Match[str]) -> str:
-    return zhconv.convert(run.group(0), "zh-cn")
+    return to_simplified(run.group(0))
 
 
 def _drop_separators(text: Mapped, raw: str) -> Mapped:
