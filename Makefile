@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint bench serve stop clean browser
+.PHONY: install demo test lint bench serve stop clean browser postgres
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,20 @@ browser:
 	    echo "chromium 未安装，浏览器测试将跳过。安装：sudo apt-get install -y chromium"; \
 	  fi; }
 
-test: install browser
+# PostgreSQL (Debian's package) for the DuckLake catalog tests: scripts/postgres.sh starts a
+# throwaway cluster from these binaries. Installed only when missing and only as root, without
+# the package's own always-on cluster; otherwise say how (those tests then skip).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    mkdir -p /etc/postgresql-common/createcluster.d && \
+	    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/urbanreport.conf && \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	  else \
+	    echo "PostgreSQL 未安装，DuckLake 测试将跳过。安装：sudo apt-get install -y postgresql"; \
+	  fi; }
+
+test: install browser postgres
 	$(BIN)/ruff check .
 	VENV=$(VENV) scripts/lint-imports.sh
 	$(BIN)/python -m pytest
