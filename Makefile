@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint bench serve stop clean browser postgres
+.PHONY: install demo test lint bench bench-lake serve stop clean browser postgres
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ lint: install
 
 bench: install
 	$(BIN)/python -m tests.bench
+
+# Ingest and indicators: the embedded file against DuckLake on a throwaway local PostgreSQL
+# (BENCH_SCALES, default 1).
+bench-lake: install postgres
+	$(BIN)/python -m tests.bench_lake
 
 serve: install
 	VENV=$(VENV) scripts/serve.sh

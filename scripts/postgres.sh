@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the DuckLake catalog (tests, benchmarks, demos).
 #
-#   scripts/postgres.sh start DIR   initdb into DIR/data (first time), start it on a free port
-#                                   of 127.0.0.1, create the database, print the port
+#   scripts/postgres.sh start DIR   initdb into DIR/data (first time), start it on 127.0.0.1 (on
+#                                   the port of its previous start if that is free, else on a
+#                                   free one), create the database, print the port
 #   scripts/postgres.sh createdb DIR NAME   one more database in the running cluster of DIR
 #   scripts/postgres.sh stop DIR    stop exactly the cluster of DIR/data
 #
@@ -114,9 +115,12 @@ start() {
     echo "$DATA 属于 $owner，而集群须由 $OWNER 运行 (the data folder belongs to $owner, not $OWNER)" >&2
     exit 1
   fi
-  local port attempt
-  for attempt in 1 2 3; do
-    port="$(free_port)"
+  # The port of the previous start first (so a configuration written then still works), then
+  # free ports chosen at random.
+  local port attempt previous=""
+  [[ -f "$DIR/port" ]] && previous="$(cat "$DIR/port")"
+  for attempt in 1 2 3 4; do
+    if [[ "$attempt" = 1 && -n "$previous" ]]; then port="$previous"; else port="$(free_port)"; fi
     if as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$DIR/postgres.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=''" \
         start >/dev/null; then

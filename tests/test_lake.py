@@ -428,3 +428,23 @@ def test_batch_ids_taken_at_the_same_time_are_all_different(
     every = taken["a"] + taken["b"]
     assert sorted(every) == list(range(1, 25))
     assert taken["a"] == sorted(taken["a"]) and taken["b"] == sorted(taken["b"])
+
+
+def test_a_reader_sees_one_snapshot_while_a_writer_commits(
+    tmp_path: Path, postgres: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CATALOG_PASSWORD_ENV, postgres.password)
+    settings = postgres.lake_settings(tmp_path, postgres.new_database(), tmp_path / "data")
+    folder = inbox(settings, "enforcement")
+    write_rows_csv(folder / "a.csv", [enforcement_row(case_id="A1")])
+    with warehouse.writer(settings) as con:
+        ingest_source(con, settings, "enforcement")
+    with warehouse.reader(settings) as report:
+        assert count(report, "enforcement") == 1
+        write_rows_csv(folder / "b.csv", [enforcement_row(case_id="B1")])
+        with warehouse.writer(settings) as con:
+            _, loaded = ingest_source(con, settings, "enforcement")
+            assert loaded.status == "loaded"
+        assert count(report, "enforcement") == count(report, "batches") == 1
+    with warehouse.reader(settings) as later:
+        assert count(later, "enforcement") == count(later, "batches") == 2

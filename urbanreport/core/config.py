@@ -35,7 +35,8 @@ CATALOG_KEYS = frozenset(
         "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
     }
 )  # fmt: skip
-_CONNINFO_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)")
+# libpq's `key=value` pairs: a value is 'quoted' or bare; in both a backslash escapes.
+_CONNINFO_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)")
 
 
 class ConfigError(ValueError):
@@ -99,8 +100,8 @@ def parse_catalog(text: str) -> dict[str, str]:
             )
         key, raw = match.group(1).lower(), match.group(2)
         if raw.startswith("'"):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-        pairs[key] = raw
+            raw = raw[1:-1]
+        pairs[key] = re.sub(r"\\(.)", r"\1", raw)
         pos = match.end()
     if "password" in pairs or "passfile" in pairs:
         raise ConfigError(

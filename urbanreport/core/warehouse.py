@@ -403,10 +403,14 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextmanager
 def reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection. Fails clearly if the warehouse was never created."""
+    """A read-only connection in one transaction: every figure read through it comes from the
+    same snapshot, even while other writers commit to the lake. Fails clearly if the warehouse
+    was never created."""
     con = _connect(settings, read_only=True)
     try:
         _prepare(con)
+        con.execute("BEGIN TRANSACTION")
         yield con
     finally:
+        _rollback(con)
         con.close()
