@@ -224,7 +224,8 @@ def _explain(exc: duckdb.Error, cfg: WarehouseConfig) -> str:
             f"无法连接 {where}：服务器未启动或网络不通"
             " (cannot reach the catalog server: is PostgreSQL running and reachable?)"
         )
-    reason = _scrub(text, cfg.catalog_password).strip().splitlines()[-1][:300]
+    lines = _scrub(text, cfg.catalog_password).strip().splitlines() or ["?"]
+    reason = lines[-1][:300]
     return f"无法打开 {where}（原因 reason: {reason}）"
 
 
