@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint bench serve stop clean browser
+.PHONY: install demo test lint bench bench-lake serve stop clean browser office postgres
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,32 @@ browser:
 	    echo "chromium 未安装，浏览器测试将跳过。安装：sudo apt-get install -y chromium"; \
 	  fi; }
 
-test: install browser
+# LibreOffice (Debian's headless Writer) for the test that converts the Word draft to PDF, with
+# the Noto CJK and AR PL UKai faces it stands in for the 公文 fonts, and poppler (pdftoppm, pdffonts).
+# Installed only when missing and only as root; otherwise say how (the test then skips).
+office:
+	@{ command -v soffice && command -v pdffonts && fc-list :lang=zh family | grep -q "Noto Serif CJK SC" && fc-list | grep -q UKai; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	      libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai poppler-utils; \
+	  else \
+	    echo "LibreOffice 未安装，Word 转 PDF 测试将跳过。安装：sudo apt-get install -y libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai poppler-utils"; \
+	  fi; }
+
+# PostgreSQL (Debian's package) for the DuckLake catalog tests: scripts/postgres.sh starts a
+# throwaway cluster from these binaries. Installed only when missing and only as root, without
+# the package's own always-on cluster; otherwise say how (those tests then skip).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    mkdir -p /etc/postgresql-common/createcluster.d && \
+	    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/urbanreport.conf && \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	  else \
+	    echo "PostgreSQL 未安装，DuckLake 测试将跳过。安装：sudo apt-get install -y postgresql"; \
+	  fi; }
+
+test: install browser office postgres
 	$(BIN)/ruff check .
 	VENV=$(VENV) scripts/lint-imports.sh
 	$(BIN)/python -m pytest
@@ -43,6 +68,11 @@ lint: install
 
 bench: install
 	$(BIN)/python -m tests.bench
+
+# Ingest and indicators: the embedded file against DuckLake on a throwaway local PostgreSQL
+# (BENCH_SCALES, default 1).
+bench-lake: install postgres
+	$(BIN)/python -m tests.bench_lake
 
 serve: install
 	VENV=$(VENV) scripts/serve.sh

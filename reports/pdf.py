@@ -135,6 +135,13 @@ class Story:
         else:
             self.heads.append(CJKParagraph(block.text, s.h3, keep_with_next=True))
 
+    def annex(self, block: blocks.Annex) -> None:
+        """An attachment: a new page, its label and title; its headings number from 一、."""
+        self.add(PageBreak())
+        self.numbers["h1"] = self.numbers["h2"] = 0
+        self.heads.append(CJKParagraph(block.label, self.styles.h2, keep_with_next=True))
+        self.heads.append(CJKParagraph(block.title, self.styles.brief_title, keep_with_next=True))
+
     def paragraph(self, block: blocks.Paragraph | blocks.Placeholder) -> None:
         s = self.styles
         if isinstance(block, blocks.Placeholder):
@@ -266,6 +273,8 @@ def fill_story(story: Story, items: Sequence[blocks.Block]) -> None:
             story.chart(block)
         elif isinstance(block, blocks.PageBreak):
             story.add(PageBreak())
+        elif isinstance(block, blocks.Annex):
+            story.annex(block)
 
 
 # --- the first page -----------------------------------------------------------------------

@@ -19,11 +19,6 @@ _ALIGN = {"l": "LEFT", "c": "CENTER", "r": "RIGHT"}
 _TEXT_ALIGN = {"l": "left", "c": "center", "r": "right"}
 
 
-def header_text(col: blocks.Column) -> str:
-    """The header with its unit: ``2023年处罚案件（宗）`` (rates and text carry none)."""
-    return f"{col.header}（{col.unit}）" if col.unit and col.kind != "rate" else col.header
-
-
 def cell_text(col: blocks.Column, value: Any) -> str:
     """A value as the one formatter writes it; null is 数据缺失, never 0."""
     if value is None:
@@ -100,7 +95,7 @@ def table_flowable(table: blocks.Table, s: Styles) -> tuple[Table, int]:
     """The reportlab table (header repeated on every page) and its number of body rows."""
     col_widths = widths(table)
     rows, groups = _rows(table)
-    header = [CJKParagraph(header_text(c), s.head_cell) for c in table.columns]
+    header = [CJKParagraph(c.label, s.head_cell) for c in table.columns]
     body: list[list[Any]] = []
     for r, row in enumerate(rows):
         spans = r in groups  # a group row spans the table

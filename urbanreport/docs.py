@@ -40,7 +40,9 @@ _VALUE_RULES = """\
 - **字典值 Dictionary values** (street, category, source, …) are normalised before matching:
   trimmed, full-width → half-width, Traditional → Simplified (`龍湖區` → `龙湖区`,
   `鷗汀街道` → `鸥汀街道`), an inline pinyin annotation after a character dropped
-  (`區(qū)` → `区`). A street may be written with or without `街道`.
+  (`區(qū)` → `区`). A street may be written with or without `街道`. The characters of
+  mainland place names stay as they are (`鮀江街道`, `礐石街道`, `乾务镇`). The configured
+  values are normalised the same way, so a configured name always matches itself.
 - A row that breaks a rule is **not loaded and not lost**: it is listed by
   `urbanreport rejects` with source, file, row number, column, raw value and the reason; the
   rest of the file loads. A file that lacks a required column is refused whole, with a message

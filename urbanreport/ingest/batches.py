@@ -547,7 +547,7 @@ def ingest_file(
         refused = exc
     con.execute("BEGIN TRANSACTION")
     try:
-        batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
+        batch_id = warehouse.next_batch_id(con, settings)
         if refused is not None:
             result = _record_refused(con, source, file_name, content_hash, mtime, batch_id, refused)
         else:
