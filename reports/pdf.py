@@ -148,7 +148,10 @@ class Story:
             style = TextStyle(s.body.font, s.body.size, s.body.leading, s.body.indent, color=ACCENT)
         else:
             body = s.brief_body if self.brief else s.body
-            style = {"note": s.note, "warning": s.warning}.get(block.style, body)
+            signature = TextStyle(body.font, body.size, body.leading, align="right")
+            style = {"note": s.note, "warning": s.warning, "signature": signature}.get(
+                block.style, body
+            )
         self.add(CJKParagraph(block.text, style))
 
     def table(self, block: blocks.Table) -> None:
