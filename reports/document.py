@@ -77,6 +77,10 @@ def _document(data: ReportData, body: list[blocks.Block]) -> blocks.Document:
             "end": data.period.end,
             "batches": data.batches,
             "fiscal_year": data.fiscal_year,
+            # The figures behind the indicator tables (their frames hold text and the `key`
+            # of each row): an output that stores numbers (Excel) reads them here.
+            "result": data.result,
+            "ytd": data.ytd,
         },
     )
 
