@@ -163,6 +163,8 @@ def _duckdb_can_number(utf8: Path, encoding: str, head: Head) -> bool:
     """Does DuckDB's row order give the spreadsheet row (no blank line below the header)?"""
     if head.lines_before != head.match.row - 1:
         return False  # a record above the header spans lines: DuckDB would skip too few
+    if head.head[head.lines_through - 1].endswith("\r"):
+        return False  # old Mac line ends (CR alone): DuckDB may split a quoted LF
     offset = sum(len(line.encode("utf-8")) for line in head.head[: head.lines_through])
     if encoding == "utf-8-sig":
         offset += 3
