@@ -191,7 +191,7 @@ def test_utf16_that_does_not_decode_is_refused_as_an_encoding_problem(tmp_path: 
     assert result.status == "refused" and "编码" in result.message and "encoding" in result.message
 
 
-# --- the header ------------------------------------------------------------------------------------
+# --- the header ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-16"])
