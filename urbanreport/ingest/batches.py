@@ -288,7 +288,7 @@ def _ingest_archive(
     limit = int(settings["ingest"]["archive_max_bytes"])
     try:
         with archive.open_archive(path) as zf:
-            found = [m for m in archive.members(zf, limit) if not quietly_skipped(m.name)]
+            found = [m for m in archive.members(zf, limit) if m.refusal or not quietly_skipped(m.name)]
             if not found:
                 raise FileRefused("压缩包中没有文件 (the archive holds no files)")
             return [_ingest_member(con, settings, source, zf, m, name, mtime) for m in found]

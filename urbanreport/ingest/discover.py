@@ -19,7 +19,7 @@ _SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
 
 def quietly_skipped(relative: str) -> bool:
     """A temporary, hidden or system file (`relative` may hold folders, `/` or `\\`)."""
-    parts = [p for p in relative.replace("\\", "/").split("/") if p]
+    parts = [p for p in relative.replace("\\", "/").split("/") if p not in ("", ".", "..")]
     if not parts:
         return True
     return (
