@@ -14,9 +14,11 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
 import signal
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,17 +131,38 @@ def _ingest(
     # the transaction covers exactly the persistent writes (rejects, merge, batch, watermark).
     refused: FileRefused | None = None
     notes: list[str] = []
+    with _memory_limit(con, settings["ingest"].get("memory_limit", "")):
+        try:
+            notes = staging.read(con, settings, source, path, name, sniffed)
+            staging.stage(con, settings, source, name, mtime)
+        except FileRefused as exc:
+            refused = exc
+        except Exception as exc:  # an engine's own error is never shown, only logged
+            log.debug("%s %s: reading failed", source, name, exc_info=True)
+            refused = FileRefused(UNREADABLE)
+            log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
+        batch = _Batch(source, name, sniffed.content_hash, mtime)
+        return _commit(con, batch, refused, notes, watermark)
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
+
+
+@contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory while one batch loads (`[ingest] memory_limit`): past it, DuckDB spills
+    to disk, so a pull of millions of lines takes bounded memory. Restored afterwards."""
+    if not limit:
+        yield
+        return
+    if not _MEMORY.fullmatch(limit.strip()):
+        raise ValueError(f'[ingest] memory_limit 的格式应如 "1GB"：{limit!r}')
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{limit.strip()}'")
     try:
-        notes = staging.read(con, settings, source, path, name, sniffed)
-        staging.stage(con, settings, source, name, mtime)
-    except FileRefused as exc:
-        refused = exc
-    except Exception as exc:  # an engine's own error is never shown, only logged for debugging
-        log.debug("%s %s: reading failed", source, name, exc_info=True)
-        refused = FileRefused(UNREADABLE)
-        log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
-    batch = _Batch(source, name, sniffed.content_hash, mtime)
-    return _commit(con, batch, refused, notes, watermark)
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{before}'")
 
 
 @dataclass(frozen=True)
@@ -288,7 +311,9 @@ def _ingest_archive(
     limit = int(settings["ingest"]["archive_max_bytes"])
     try:
         with archive.open_archive(path) as zf:
-            found = [m for m in archive.members(zf, limit) if m.refusal or not quietly_skipped(m.name)]
+            found = [
+                m for m in archive.members(zf, limit) if m.refusal or not quietly_skipped(m.name)
+            ]
             if not found:
                 raise FileRefused("压缩包中没有文件 (the archive holds no files)")
             return [_ingest_member(con, settings, source, zf, m, name, mtime) for m in found]

@@ -20,6 +20,8 @@ from urbanreport.ingest.readers.sink import RawSink
 from urbanreport.ingest.refusal import FileRefused
 
 NOT_AN_OBJECT = "该行不是有效的JSON对象 (line is not a valid JSON object)"
+# Numbers stay text, so 3009408.10 reaches the money rule exactly as it was sent.
+_DECODER = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
 
 
 def read_jsonl(
@@ -63,9 +65,9 @@ def read_jsonl(
 
 
 def _parse(line: str) -> dict[str, Any] | None:
-    """The object on a line; numbers stay text, so 3009408.10 reaches the money rule as sent."""
+    """The object on a line, or None for a line that is not one."""
     try:
-        obj = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
+        obj = _DECODER.decode(line)
     except ValueError:
         return None
     return obj if isinstance(obj, dict) else None
@@ -73,7 +75,7 @@ def _parse(line: str) -> dict[str, Any] | None:
 
 def json_text(value: Any) -> str | None:
     """A JSON value as the text a CSV cell would hold (numbers keep their literal digits)."""
-    if value is None or isinstance(value, str):
+    if value is None or type(value) is str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -67,29 +67,28 @@ class RawSink:
         self.con = con
         self.fields = list(fields)
         self.rows = 0
+        self._rows: list[Sequence[str | None]] = []
         self._numbers: list[int] = []
-        self._columns: list[list[str | None]] = [[] for _ in self.fields]
         self._problems: list[tuple[int, str | None, str | None, str]] = []
 
     def add(self, row: int, values: Sequence[str | None]) -> None:
+        """One row: its number and a value per contract field (in contract order)."""
         self._numbers.append(row)
-        for column, value in zip(self._columns, values, strict=True):
-            column.append(value)
-        self.rows += 1
-        if len(self._numbers) >= CHUNK_ROWS:
+        self._rows.append(values)
+        if len(self._rows) >= CHUNK_ROWS:
             self.flush()
 
     def problem(self, row: int, column: str | None, raw: str | None, reason: str) -> None:
         self._problems.append((row, column, raw, reason))
 
     def flush(self) -> None:
-        if self._numbers:
+        if self._rows:
+            self.rows += len(self._rows)
             arrays = {"_row": pa.array(self._numbers, pa.int64())}
-            for name, column in zip(self.fields, self._columns, strict=True):
+            for name, column in zip(self.fields, zip(*self._rows, strict=True), strict=True):
                 arrays[name] = pa.array(column, pa.string())
             self._append("raw_batch", pa.table(arrays))
-            self._numbers = []
-            self._columns = [[] for _ in self.fields]
+            self._rows, self._numbers = [], []
         if self._problems:
             rows, columns, raws, reasons = zip(*self._problems, strict=True)
             frame = pa.table(
