@@ -50,7 +50,7 @@ FORMATS: tuple[Format, ...] = (
         (".jsonl",),
         "jsonl",
         "JSON Lines",
-        "UTF-8, one JSON object per line, canonical (English) field names",
+        "UTF-8, one JSON object per line; keys are field names or headers as below",
     ),
     Format(
         (".zip",),
