@@ -28,6 +28,7 @@ class Format:
     reader: str  # table | workbook | jsonl | archive
     name: str
     notes: str
+    short: str  # as a refusal lists it
 
 
 #: The formats the inbox accepts; the clerks' guide in docs/sources.md is generated from this.
@@ -38,6 +39,7 @@ FORMATS: tuple[Format, ...] = (
         "CSV 或制表符分隔的文本 (CSV or tab-separated text)",
         "comma or tab, detected; UTF-8 (with or without BOM), GB18030/GBK, or UTF-16 with BOM "
         "(Excel's “Unicode 文本”); quoted cells may hold line breaks",
+        "CSV/制表符分隔文本",
     ),
     Format(
         (".xlsx", ".xlsm", ".xls"),
@@ -45,18 +47,21 @@ FORMATS: tuple[Format, ...] = (
         "Excel 工作簿 (Excel workbook)",
         "every visible sheet whose header matches is loaded; dates, numbers and the cached "
         "values of formulas are read as Excel stores them",
+        "Excel",
     ),
     Format(
         (".jsonl",),
         "jsonl",
         "JSON Lines",
         "UTF-8, one JSON object per line; keys are field names or headers as below",
+        "JSON Lines",
     ),
     Format(
         (".zip",),
         "archive",
         "ZIP 压缩包 (ZIP archive)",
         "each file inside is loaded as its own batch, named `archive.zip!file`",
+        "ZIP 压缩包",
     ),
 )
 READER_OF = {ext: f.reader for f in FORMATS for ext in f.extensions}
@@ -72,7 +77,7 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "pptx": ("PowerPoint 演示文稿", "a PowerPoint file"),
     "ole": ("Office 文档（不是 Excel 工作簿）", "an Office file that is not a workbook"),
     "encrypted": ("设有打开密码的 Office 文件", "a password-protected Office file"),
-    "pdf": ("PDF 文件（其中的表格无法读取）", "a PDF file"),
+    "pdf": ("PDF 文件，其中的表格无法读取", "a PDF file"),
     "image": ("图片（扫描件或照片）", "an image"),
     "rtf": ("RTF 文档", "an RTF document"),
     "html": ("网页（HTML）格式", "a web page (HTML)"),
@@ -325,11 +330,6 @@ def _text_reader(head_text: str | None) -> str | None:
     return "jsonl" if start.startswith("{") else "table"
 
 
-def _what(kind: str) -> str:
-    zh, en = KIND_NAMES.get(kind, KIND_NAMES["binary"])
-    return f"{zh} ({en})"
-
-
 def _unsupported(ext: str, kind: str) -> str:
     shown = ext or "（无扩展名 no extension）"
     if ext == ".json":
@@ -337,19 +337,26 @@ def _unsupported(ext: str, kind: str) -> str:
             "不支持 .json 文件：请导出为 JSON Lines（.jsonl，每行一个JSON对象） "
             f"(.json is not accepted: export JSON Lines, one object per line); {ACCEPTED}"
         )
-    what = "文本 (text)" if kind == "text" else _what(kind)
-    return f"不支持的文件类型 {shown}，内容是{what} (unsupported file type); {ACCEPTED}"
+    zh, en = ("文本文件", "a text file") if kind == "text" else _names(kind)
+    return f"不支持的文件类型 {shown}：这是{zh} (unsupported file type: {en}); {ACCEPTED}"
+
+
+def _names(kind: str) -> tuple[str, str]:
+    return KIND_NAMES.get(kind, KIND_NAMES["binary"])
 
 
 def _wrong_content(ext: str, kind: str) -> str:
+    if kind == "text":
+        return (
+            f"扩展名为 {ext}，但内容是 JSON 文档，不是 JSON Lines（每行一个对象） "
+            f"(a JSON document, not JSON Lines); {ACCEPTED}"
+        )
     advice = ""
     if kind in ("html", "xmlss", "ods"):
         advice = "请用 Excel 打开后另存为 .xlsx (open it in Excel and save it as .xlsx); "
     elif kind == "encrypted":
         advice = "请去掉打开密码后重新保存 (remove the password and save again); "
-    elif kind == "text":
-        return (
-            f"扩展名为 {ext}，但内容不是能读取的表格：JSON 文档须为 JSON Lines（每行一个对象） "
-            f"(the content is a JSON document, not JSON Lines); {ACCEPTED}"
-        )
-    return f"扩展名为 {ext}，但内容是{_what(kind)} (the content does not match); {advice}{ACCEPTED}"
+    zh, en = _names(kind)
+    return (
+        f"扩展名为 {ext}，但这是{zh} (the content is {en}, not what {ext} says); {advice}{ACCEPTED}"
+    )

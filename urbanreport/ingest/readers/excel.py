@@ -66,6 +66,7 @@ def read_workbook(
     notes: list[str] = []
     skipped: list[tuple[str, FileRefused | str]] = []
     loaded = has_cells = 0
+    header_rows: dict[int, list[str]] = {}  # header row → sheets with their header there
     for sheet_no, meta, grid in sheets:
         if grid is None:
             skipped.append((meta.name, _skip_reason(meta)))
@@ -85,7 +86,8 @@ def read_workbook(
         loaded += 1
         add_sheet(con, sheet_no, meta.name)
         _load_rows(sink, sheet_no, rows, match, index, flags.get(meta.name, {}))
-        notes += [n for n in (match.skipped_note(where), extras_note(match.extras)) if n]
+        header_rows.setdefault(match.row, []).append(meta.name)
+        notes += [n for n in (extras_note(match.extras),) if n]
     if not loaded:
         raise (
             _refusal(skipped)
@@ -93,8 +95,20 @@ def read_workbook(
             else FileRefused("工作簿中没有数据 (the workbook has no data)")
         )
     sink.flush()
+    notes = _header_notes(header_rows) + notes
     if skipped:
-        notes.append(_skipped_note(skipped))
+        notes.append(_skipped_note(skipped, index))
+    return notes
+
+
+def _header_notes(header_rows: dict[int, list[str]]) -> list[str]:
+    """Rows above the header, once per header row: sheets laid out alike share one note."""
+    notes = []
+    for row, names in header_rows.items():
+        match = HeaderMatch(row, 0, (), ())
+        note = match.skipped_note("工作表" + "".join(f"“{n}”" for n in names) + "：")
+        if note:
+            notes.append(note)
     return notes
 
 
@@ -122,11 +136,13 @@ def _refusal(skipped: list[tuple[str, FileRefused | str]]) -> FileRefused:
     return FileRefused(f"没有一个工作表含有本数据源的表头 (no sheet has the header): {text}", first)
 
 
-def _skipped_note(skipped: list[tuple[str, FileRefused | str]]) -> str:
+def _skipped_note(skipped: list[tuple[str, FileRefused | str]], index: HeaderIndex) -> str:
     parts = []
     for name, why in skipped:
-        reason = why.reason if isinstance(why, FileRefused) else why
-        parts.append(f"“{name}”（{reason.split('：', 1)[-1]}）")
+        if isinstance(why, FileRefused):
+            column = index.headers.get(why.column or "")
+            why = f"缺少必填列“{column}”" if column else "没有表头 (no header)"
+        parts.append(f"“{name}”（{why}）")
     return "未读取的工作表 (sheets not loaded): " + "；".join(parts)
 
 
