@@ -78,7 +78,7 @@ def by_name(results: list[BatchResult]) -> dict[str, BatchResult]:
     return {r.file_name: r for r in results}
 
 
-# --- archives --------------------------------------------------------------------------------------
+# --- archives ------------------------------------------------------------------------------------
 
 
 def test_a_zip_of_two_extracts_and_a_pdf_gives_a_batch_per_member(tmp_path: Path) -> None:
@@ -95,7 +95,11 @@ def test_a_zip_of_two_extracts_and_a_pdf_gives_a_batch_per_member(tmp_path: Path
     )
     (inbox(settings, "enforcement") / "导出.zip").write_bytes(archive)
     results = by_name(ingest(settings))
-    assert set(results) == {"导出.zip!导出/行政处罚_2月.csv", "导出.zip!行政处罚_1月.csv", "导出.zip!说明.pdf"}
+    assert set(results) == {
+        "导出.zip!导出/行政处罚_2月.csv",
+        "导出.zip!行政处罚_1月.csv",
+        "导出.zip!说明.pdf",
+    }
     first = results["导出.zip!行政处罚_1月.csv"]
     assert (first.rows_read, first.rows_loaded, first.rows_rejected) == (3, 2, 1)
     assert results["导出.zip!导出/行政处罚_2月.csv"].rows_loaded == 1
@@ -130,7 +134,8 @@ def test_nested_archives_and_oversized_members_are_refused(tmp_path: Path) -> No
     inner = zip_bytes({"x.csv": extract_csv(settings, "N1")})
     big = extract_csv(settings, *[f"B{i}" for i in range(40)])
     assert len(big) > 4000
-    archive = zip_bytes({"a_inner.zip": inner, "b_small.csv": extract_csv(settings, "S1"), "c_big.csv": big})
+    small = extract_csv(settings, "S1")
+    archive = zip_bytes({"a_inner.zip": inner, "b_small.csv": small, "c_big.csv": big})
     (inbox(settings, "enforcement") / "outer.zip").write_bytes(archive)
     results = by_name(ingest(settings))
     assert "嵌套" in results["outer.zip!a_inner.zip"].message
@@ -150,7 +155,7 @@ def test_a_damaged_or_empty_archive_is_one_refused_batch(tmp_path: Path) -> None
     assert "损坏" in results["cut.zip"].message and "没有文件" in results["empty.zip"].message
 
 
-# --- files that are not extracts ---------------------------------------------------------------------
+# --- files that are not extracts -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -162,8 +167,12 @@ def test_a_damaged_or_empty_archive_is_one_refused_batch(tmp_path: Path) -> None
         ("无扩展名", b"case_id,filed_date\r\n", "无扩展名"),
         ("数据.json", b'[{"case_id": "J1"}]', "JSON Lines"),
         ("照片.jpg", b"\xff\xd8\xff\xe0" + bytes(64), "图片"),
-        ("网页.xls", b"<html><body><table><tr><td>1</td></tr></table></body></html>", "另存为 .xlsx"),
-        ("文档.docx", zip_bytes({"word/document.xml": b"<w/>", "[Content_Types].xml": b"<T/>"}), "Word"),
+        ("网页.xls", b"<html><body><table><tr><td>1</td></tr></table></body></html>", ".xlsx"),
+        (
+            "文档.docx",
+            zip_bytes({"word/document.xml": b"<w/>", "[Content_Types].xml": b""}),
+            "Word",
+        ),
         ("说明.txt", "请各街道于每月5日前报送台账。\r\n联系人：法制股".encode(), "表头"),
         ("数组.jsonl", b'[{"case_id": "J1"}]\n', "JSON Lines"),
     ],
@@ -197,7 +206,7 @@ def test_office_lock_files_and_hidden_files_are_skipped_quietly(tmp_path: Path) 
         assert len(batches(con)) == 1 and rejects(con) == []
 
 
-# --- what the operator reads --------------------------------------------------------------------------
+# --- what the operator reads ---------------------------------------------------------------------
 
 
 def test_ingest_and_rejects_commands_list_every_refused_file(

@@ -11,6 +11,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from urbanreport.core.config import Settings, load_settings
 
@@ -36,9 +37,9 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.ingest.batches import format_summary, ingest_all
+    from urbanreport.ingest.batches import format_summary, ingest_all, pull_http
 
-    summary = ingest_all(settings, full_refresh=args.full_refresh)
+    summary = ingest_all(settings, pull_http(settings, full_refresh=args.full_refresh))
     print(format_summary(summary))
     return 0
 
@@ -52,13 +53,14 @@ def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.indicators import Period, compute_for, format_table
+    from urbanreport.indicators import Period, compute_for
+    from urbanreport.terminal import indicators_table
 
     result = compute_for(settings, Period.parse(args.period))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print(format_table(result))
+        print(indicators_table(result))
     return 0
 
 
@@ -110,6 +112,27 @@ def cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.check import Limits, check_file
+    from urbanreport.check.annotate import write_annotated
+    from urbanreport.terminal import check_report
+
+    source = Path(args.file)
+    result = check_file(settings, source, args.period)
+    if args.annotated and result.draft.format != "docx":
+        raise ValueError(
+            f"{source.name} 不是 Word 文稿，无法生成批注副本 (--annotated is for .docx)"
+        )
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(check_report(result))
+    if args.annotated:
+        out = write_annotated(result, source, Path(args.annotated), Limits.from_settings(settings))
+        print(f"批注副本：{out}", file=sys.stderr if args.json else sys.stdout)
+    return 1 if result.mismatches else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="urbanreport",
@@ -155,14 +178,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
 
     add("docs", cmd_docs, "由数据契约和指标目录重新生成 docs/ 下的用户文档")
+
+    p = add("check", cmd_check, "核对文稿（.docx/.txt/.pdf）中的每个数字与库内数值是否一致")
+    p.add_argument("file", help="文稿文件")
+    p.add_argument("--period", required=True, help="统计期：2023 或 2023-07")
+    p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
+    p.add_argument(
+        "--annotated", metavar="OUT", help="为 Word 文稿写出批注副本（标出不一致的数字）"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
     try:
+        settings = load_settings()  # a configuration error is a message too
         return args.func(settings, args)
+    except BrokenPipeError:  # `urbanreport indicators … | head`: the reader has seen enough
+        sys.stderr.close()
+        return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         # Errors meant for people (bad period, busy warehouse, missing data) without a traceback.
         print(f"错误：{exc}", file=sys.stderr)

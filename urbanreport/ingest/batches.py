@@ -25,10 +25,11 @@ from typing import Any
 
 import duckdb
 
-from urbanreport.core import warehouse
+from urbanreport.core import clock, warehouse
+from urbanreport.core.clock import SHANGHAI
 from urbanreport.core.config import SOURCES, Settings
 from urbanreport.core.workdays import refresh_calendar
-from urbanreport.ingest import staging
+from urbanreport.ingest import http_source, staging
 from urbanreport.ingest.discover import (
     discover_files,
     discover_sources,
@@ -49,13 +50,14 @@ __all__ = [
     "ingest_all",
     "ingest_file",
     "ingest_path",
+    "ingest_pull",
     "ingest_source",
     "list_rejects",
+    "pull_http",
 ]
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 UNREADABLE = (
     "文件无法读取：内容已损坏或格式异常 (the file cannot be read: its content is damaged or "
     "malformed)"
@@ -82,11 +84,11 @@ class BatchResult:
 
 def now_shanghai() -> dt.datetime:
     """Wall-clock time in Asia/Shanghai, naive (the warehouse stores local time)."""
-    return dt.datetime.now(SHANGHAI).replace(tzinfo=None)
+    return clock.local_naive(clock.now())
 
 
 def _mtime(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, SHANGHAI).replace(tzinfo=None)
+    return clock.local_naive(dt.datetime.fromtimestamp(path.stat().st_mtime, SHANGHAI))
 
 
 def _failpoint(name: str) -> None:
@@ -383,17 +385,41 @@ def ingest_source(
     return results
 
 
-def ingest_all(settings: Settings, full_refresh: bool = False) -> dict[str, list[BatchResult]]:
-    """Everything new in the inbox, plus the HTTP source when configured, under the write lock."""
-    from urbanreport.ingest.http_source import pull_dcm_cases
+def ingest_pull(
+    con: duckdb.DuckDBPyConnection, settings: Settings, pulled: http_source.Pull | None
+) -> BatchResult | None:
+    """Load a saved HTTP pull as one batch; its watermark moves in the same transaction."""
+    if pulled is None:
+        return None
+    return ingest_file(con, settings, http_source.SOURCE, pulled.path, watermark=pulled.watermark)
 
+
+def watermark(settings: Settings) -> dt.datetime | None:
+    """The HTTP source's watermark, read under the write lock for a moment only."""
+    if not settings.http_base_url:
+        return None
+    with warehouse.writer(settings) as con:
+        return http_source.current_watermark(con)
+
+
+def pull_http(
+    settings: Settings, *, full_refresh: bool = False, since: dt.datetime | None = None
+) -> http_source.Pull | None:
+    """Pull the HTTP source with the write lock released (a pull may retry for minutes)."""
+    return http_source.pull(settings, watermark(settings), full_refresh=full_refresh, since=since)
+
+
+def ingest_all(
+    settings: Settings, pulled: http_source.Pull | None = None
+) -> dict[str, list[BatchResult]]:
+    """Everything new in the inbox, plus a saved HTTP pull, under the write lock."""
     results: dict[str, list[BatchResult]] = {}
     with warehouse.writer(settings) as con:
         for source in SOURCES:
             results[source] = ingest_source(con, settings, source)
-        pulled = pull_dcm_cases(con, settings, full_refresh=full_refresh)
-        if pulled is not None:
-            results["dcm_cases"].append(pulled)
+        loaded = ingest_pull(con, settings, pulled)
+        if loaded is not None:
+            results[http_source.SOURCE].append(loaded)
         refresh_calendar(con, settings)
     return results
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from urbanreport.core.config import SOURCES_FILE
 from urbanreport.ingest.refusal import FileRefused
 
 
@@ -31,39 +33,13 @@ class Format:
     short: str  # as a refusal lists it
 
 
-#: The formats the inbox accepts; the clerks' guide in docs/sources.md is generated from this.
-FORMATS: tuple[Format, ...] = (
-    Format(
-        (".csv", ".txt", ".tsv"),
-        "table",
-        "CSV 或制表符分隔的文本 (CSV or tab-separated text)",
-        "comma or tab, detected; UTF-8 (with or without BOM), GB18030/GBK, or UTF-16 with BOM "
-        "(Excel's “Unicode 文本”); quoted cells may hold line breaks",
-        "CSV/制表符分隔文本",
-    ),
-    Format(
-        (".xlsx", ".xlsm", ".xls"),
-        "workbook",
-        "Excel 工作簿 (Excel workbook)",
-        "every visible sheet whose header matches is loaded; dates, numbers and the cached "
-        "values of formulas are read as Excel stores them",
-        "Excel",
-    ),
-    Format(
-        (".jsonl",),
-        "jsonl",
-        "JSON Lines",
-        "UTF-8, one JSON object per line; keys are field names or headers as below",
-        "JSON Lines",
-    ),
-    Format(
-        (".zip",),
-        "archive",
-        "ZIP 压缩包 (ZIP archive)",
-        "each file inside is loaded as its own batch, named `archive.zip!file`",
-        "ZIP 压缩包",
-    ),
-)
+def _formats() -> tuple[Format, ...]:
+    """The [[inbox.formats]] of sources.toml: the docs' file table is generated from it too."""
+    inbox = tomllib.loads(SOURCES_FILE.read_text("utf-8"))["inbox"]
+    return tuple(Format(**(f | {"extensions": tuple(f["extensions"])})) for f in inbox["formats"])
+
+
+FORMATS: tuple[Format, ...] = _formats()
 READER_OF = {ext: f.reader for f in FORMATS for ext in f.extensions}
 ACCEPTED = "可导入的格式 (accepted formats): " + "; ".join(
     f"{f.name} {' '.join(f.extensions)}" for f in FORMATS

@@ -11,15 +11,19 @@ name, its Chinese export header and the aliases listed in sources.toml.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from urbanreport.core.config import SOURCES_FILE
 from urbanreport.ingest.refusal import FileRefused
 
-#: How many non-empty rows at the top of a table may hold the header.
-HEADER_SEARCH_ROWS = 20
+#: How many non-empty rows at the top of a table may hold the header (sources.toml [inbox]).
+HEADER_SEARCH_ROWS: int = tomllib.loads(SOURCES_FILE.read_text("utf-8"))["inbox"][
+    "header_search_rows"
+]
 
 Cells = Sequence[str | None]
 
