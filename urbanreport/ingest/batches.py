@@ -139,7 +139,9 @@ def _ingest(
             staging.stage(con, settings, source, name, mtime)
         except FileRefused as exc:
             refused = exc
-        except Exception as exc:  # an engine's own error is never shown, only logged
+        except BaseException as exc:  # an engine's own error is never shown, only logged
+            if not _engine_failure(exc):
+                raise
             log.debug("%s %s: reading failed", source, name, exc_info=True)
             refused = FileRefused(UNREADABLE)
             log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
@@ -165,6 +167,12 @@ def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET memory_limit = '{before}'")
+
+
+def _engine_failure(exc: BaseException) -> bool:
+    """An error of a reading library, not an interrupt: a Rust reader's panic derives from
+    BaseException, so it is named here rather than caught with everything else."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 @dataclass(frozen=True)
@@ -336,24 +344,33 @@ def _ingest_member(
     mtime: dt.datetime,
 ) -> BatchResult:
     name = f"{archive_name}!{member.name}"
-    if member.refusal is not None:
-        # Refused unread: identified by the archive member itself, so a rerun skips it.
-        token = f"{member.info.CRC}:{member.info.file_size}:{member.name}".encode()
-        digest = "zip-member:" + hashlib.sha256(token).hexdigest()
-        seen = _seen(con, source, name, digest)
-        if seen is not None:
-            return seen
-        batch = _Batch(source, name, digest, mtime)
-        return _commit(con, batch, FileRefused(member.refusal), [], None)
-    tmp_root = settings.home / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
-        try:
-            extracted = archive.extract(zf, member, Path(tmp))
-        except FileRefused as exc:
-            digest = "zip-member:" + hashlib.sha256(name.encode()).hexdigest()
-            return _commit(con, _Batch(source, name, digest, mtime), exc, [], None)
-        return _ingest(con, settings, source, extracted, name, mtime)
+    if member.refusal is None:
+        tmp_root = settings.home / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+            try:
+                extracted = archive.extract(zf, member, Path(tmp))
+            except FileRefused as exc:
+                return _refuse_member(con, source, name, member, mtime, exc)
+            return _ingest(con, settings, source, extracted, name, mtime)
+    return _refuse_member(con, source, name, member, mtime, FileRefused(member.refusal))
+
+
+def _refuse_member(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    name: str,
+    member: archive.Member,
+    mtime: dt.datetime,
+    refusal: FileRefused,
+) -> BatchResult:
+    """A member refused unread, identified by its CRC, size and name (so a rerun skips it)."""
+    token = f"{member.info.CRC}:{member.info.file_size}:{member.name}".encode()
+    digest = "zip-member:" + hashlib.sha256(token).hexdigest()
+    seen = _seen(con, source, name, digest)
+    if seen is not None:
+        return seen
+    return _commit(con, _Batch(source, name, digest, mtime), refusal, [], None)
 
 
 # --- whole inbox ----------------------------------------------------------------------------------
