@@ -64,7 +64,8 @@ def stage(
     spec = settings.sources[source]
     _build_dim_values(con, settings, spec)
     warehouse.execute_file(con, f"staging/{source}.sql")
-    warehouse.execute_file(con, "ingest/read_problems.sql")
+    if con.execute("SELECT count(*) FROM read_problems").fetchone()[0]:
+        warehouse.execute_file(con, "ingest/read_problems.sql")
     key_column = ", ".join(spec["key"])
     warehouse.execute_file(con, "ingest/supersede.sql", {"key_column": key_column})
     older = {"source": source, "file_mtime": mtime, "file_name": name}

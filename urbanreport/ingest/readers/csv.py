@@ -37,7 +37,8 @@ from urbanreport.ingest.readers.sink import RawSink, drop_raw_batch, quote
 from urbanreport.ingest.refusal import FileRefused
 
 DELIMITERS = (",", "\t")
-_HEAD_LINES = 2000  # physical lines read to find the header (20 records, some multi-line)
+_FIRST_LINES = 100  # physical lines read first to find the header in
+_HEAD_LINES = 2000  # … and at most, when 20 records need more lines (multi-line cells)
 _FIELD_LIMIT = 1 << 24  # a remark cell may be long; the csv module's default is 128 KiB
 _BLANK = (b"\n\n", b"\n\r\n", b"\r\r")
 
@@ -89,13 +90,13 @@ def _open_text(path: Path, encoding: str) -> TextIO:
     return path.open(encoding=codec, newline="")
 
 
-def _head_lines(path: Path, encoding: str) -> list[str]:
+def _head_lines(path: Path, encoding: str, limit: int) -> list[str]:
     lines: list[str] = []
     try:
         with _open_text(path, encoding) as fh:
             for line in fh:
                 lines.append(line)
-                if len(lines) >= _HEAD_LINES:
+                if len(lines) >= limit:
                     break
     except UnicodeError as exc:
         raise FileRefused(UNKNOWN_ENCODING) from exc
@@ -117,7 +118,9 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str],
 
 def find_table_header(path: Path, encoding: str, index: HeaderIndex) -> Head:
     """The header and delimiter: whichever of comma and tab gives a complete header."""
-    lines = _head_lines(path, encoding)
+    lines = _head_lines(path, encoding, _FIRST_LINES)
+    if len(lines) == _FIRST_LINES and sum(1 for r in _records(lines, ",") if any(r[1])) < 20:
+        lines = _head_lines(path, encoding, _HEAD_LINES)  # long multi-line cells near the top
     found: list[Head] = []
     refusals: list[tuple[int, FileRefused]] = []
     for delimiter in DELIMITERS:

@@ -41,8 +41,8 @@ def _formats() -> tuple[Format, ...]:
 
 FORMATS: tuple[Format, ...] = _formats()
 READER_OF = {ext: f.reader for f in FORMATS for ext in f.extensions}
-ACCEPTED = "可导入的格式 (accepted formats): " + "; ".join(
-    f"{f.name} {' '.join(f.extensions)}" for f in FORMATS
+ACCEPTED = "可导入的格式 (accepted formats): " + "、".join(
+    f"{' '.join(f.extensions)}（{f.short}）" for f in FORMATS
 )
 
 #: What a file that cannot be loaded is, by content kind: (中文, English).
