@@ -40,7 +40,7 @@ DELIMITERS = (",", "\t")
 _FIRST_LINES = 100  # physical lines read first to find the header in
 _HEAD_LINES = 2000  # … and at most, when 20 records need more lines (multi-line cells)
 _FIELD_LIMIT = 1 << 24  # a remark cell may be long; the csv module's default is 128 KiB
-_BLANK = (b"\n\n", b"\n\r\n", b"\r\r")
+_BLANK = (b"\n\n", b"\n\r\n")  # CR-only files never take the DuckDB path
 
 
 @dataclass(frozen=True)
@@ -181,11 +181,12 @@ def _has_blank_lines(path: Path, offset: int) -> bool:
         fh.seek(offset)
         while chunk := fh.read(1 << 22):
             block = tail + chunk
-            at = min((i for i in (block.find(b) for b in _BLANK) if i >= 0), default=-1)
-            if at >= 0 and (block[at:].strip(b"\r\n") or fh.read(1 << 16).strip(b"\r\n")):
-                return True
-            if at >= 0:
-                return False  # only line endings follow: blank lines at the end are harmless
+            if _BLANK[0] in block or _BLANK[1] in block:
+                at = min(i for i in (block.find(b) for b in _BLANK) if i >= 0)
+                if block[at:].strip(b"\r\n"):
+                    return True
+                # only line endings after it: blank lines at the very end are harmless
+                return any(more.strip(b"\r\n") for more in iter(lambda: fh.read(1 << 22), b""))
             tail = block[-2:]
     return False
 
@@ -230,12 +231,14 @@ def _raw_batch_view(
     for name in index.fields:
         col = by_field.get(name)
         select.append(f"{quote(col) if col else 'CAST(NULL AS VARCHAR)'} AS {quote(name)}")
-    not_empty = ", ".join(f"nullif({quote(c)}, '')" for c in names)
+    # Rows of only delimiters (`,,,,`) are empty rows, as blank lines are: left out, numbered.
+    # System exports have none, so the filter is added only when there are some.
+    not_empty = f"coalesce({', '.join(f'nullif({quote(c)}, {chr(39) * 2})' for c in names)})"
+    where = f" WHERE {not_empty} IS NOT NULL"
+    if not con.execute(f"SELECT count(*) FROM raw_file WHERE {not_empty} IS NULL").fetchone()[0]:
+        where = ""
     drop_raw_batch(con)
-    con.execute(
-        f"CREATE TEMP VIEW raw_batch AS SELECT {', '.join(select)} FROM raw_file "
-        f"WHERE coalesce({not_empty}) IS NOT NULL"
-    )
+    con.execute(f"CREATE TEMP VIEW raw_batch AS SELECT {', '.join(select)} FROM raw_file{where}")
 
 
 def _too_many_cells(row: int, width: int) -> FileRefused:
