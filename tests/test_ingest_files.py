@@ -230,3 +230,26 @@ def test_ingest_and_rejects_commands_list_every_refused_file(
     listed = capsys.readouterr().out
     assert "通知.doc" in listed and "报告.pdf" in listed
     assert "ok.csv\t3\tstreet\t火星" in listed
+
+
+def test_running_out_of_memory_is_said_in_words_and_leaves_the_file_for_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("URBANREPORT_CONFIG", "URBANREPORT_DCM_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("URBANREPORT_HOME", str(tmp_path))
+    settings = make_settings(tmp_path, '[ingest]\nmemory_limit = "2MB"\n')
+    line = (
+        '{"case_id": "M%06d", "source": "监督员上报", "case_class": "事件", "category": "街面秩序",'
+        ' "street": "龙华", "reported_at": "2023-07-05 09:12:00"}\n'
+    )
+    folder = inbox(settings, "dcm_cases")
+    (folder / "pull.jsonl").write_text("".join(line % i for i in range(50_000)), "utf-8")
+    assert cli.main(["ingest"]) == 2
+    err = capsys.readouterr().err
+    assert "pull.jsonl" in err and "memory_limit" in err and "Traceback" not in err
+    with warehouse.reader(settings) as con:
+        assert batches(con) == []
+    (tmp_path / "urbanreport.toml").write_text('[ingest]\nmemory_limit = "512MB"\n', "utf-8")
+    assert cli.main(["ingest"]) == 0
+    assert "dcm_cases                1     50000" in capsys.readouterr().out

@@ -64,6 +64,12 @@ UNREADABLE = (
 )
 
 
+OUT_OF_MEMORY = (
+    "导入时内存不足：请调大 [ingest] memory_limit 后重试 (out of memory while loading this "
+    "file: raise [ingest] memory_limit and try again)"
+)
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What happened to one file."""
@@ -142,6 +148,8 @@ def _ingest(
         except BaseException as exc:  # an engine's own error is never shown, only logged
             if not _engine_failure(exc):
                 raise
+            if _out_of_memory(exc):  # not the file's fault: nothing recorded, the next run retries
+                raise RuntimeError(f"{name}: {OUT_OF_MEMORY}") from exc
             log.debug("%s %s: reading failed", source, name, exc_info=True)
             refused = FileRefused(UNREADABLE)
             log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
@@ -167,6 +175,10 @@ def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET memory_limit = '{before}'")
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.OutOfMemoryException)
 
 
 def _engine_failure(exc: BaseException) -> bool:
@@ -227,8 +239,10 @@ def _commit(
                 )
         _failpoint("before_commit")
         con.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         con.execute("ROLLBACK")
+        if _out_of_memory(exc):  # said to the operator in words, the batch left undone
+            raise RuntimeError(f"{batch.file_name}: {OUT_OF_MEMORY}") from exc
         raise
     log.info(
         "%s %s: read %d, loaded %d, rejected %d%s",
