@@ -2,7 +2,8 @@
 
 `synthetic()` exercises every block kind and every number kind with half-way values (0.79375,
 0.005 yuan) and nulls; `appendix(tables, year)` turns the warehouse's breakdowns into the kind of
-tables and charts the annual report's sections pass to the draft.
+tables and charts the annual report's sections pass to the draft, and `sample_draft(settings,
+year)` is that draft, appendix included, from a warehouse.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from typing import Any
 import polars as pl
 from PIL import Image, ImageDraw
 
-from urbanreport.reports import charts
+from urbanreport import indicators
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings
+from urbanreport.core.periods import Period
+from urbanreport.reports import charts, draft
 from urbanreport.reports.blocks import (
     Annex,
     Block,
@@ -189,6 +194,21 @@ def appendix(tables: Mapping[str, Sequence[Mapping[str, Any]]], year: int) -> li
     ):
         out.append(Chart(chart.name, chart.title, chart.png, chart.width_mm, chart.height_mm))
     return out
+
+
+def sample_draft(settings: Settings, year: int) -> Document:
+    """The annual draft of `year` with its data appendix, from the warehouse of `settings`."""
+    with warehouse.reader(settings) as con:
+        period = Period("year", year)
+        result = indicators.compute(con, period, settings)
+        tables = indicators.breakdowns(con, period, settings)
+    bureau = settings["bureau"]
+    return draft.annual_draft(
+        result,
+        bureau=bureau["name"],
+        district=bureau["district"],
+        appendix=appendix(tables, year),
+    )
 
 
 def render_elsewhere(renderer: str, hash_seed: int = 12345) -> bytes:

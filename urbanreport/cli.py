@@ -98,7 +98,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.portal.app import serve
+    from urbanreport.portal.server import serve
 
     serve(settings, host=args.host, port=args.port)
     return 0
@@ -131,6 +131,46 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         out = write_annotated(result, source, Path(args.annotated), Limits.from_settings(settings))
         print(f"批注副本：{out}", file=sys.stderr if args.json else sys.stdout)
     return 1 if result.mismatches else 0
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.portal.commands import run_user
+
+    return run_user(settings, args)
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.portal.commands import run_audit
+
+    return run_audit(settings, args)
+
+
+def _add_portal_parsers(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """`user` (accounts of the portal) and `audit` (its audit log)."""
+    users = add("user", cmd_user, "管理门户账户：新建、列出、停用、改密码、API 令牌")
+    sub = users.add_subparsers(dest="user_command", required=True)
+    p = sub.add_parser("add", help="新建账户")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["viewer", "editor", "admin"])
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    sub.add_parser("list", help="列出账户")
+    for name, help_ in (("disable", "停用账户"), ("enable", "重新启用账户")):
+        sub.add_parser(name, help=help_).add_argument("name")
+    p = sub.add_parser("passwd", help="修改密码（并解除锁定）")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    p = sub.add_parser("token", help="签发 API 令牌（只显示一次，在最后一行）")
+    p.add_argument("name")
+    p.add_argument("--label", default="", help="用途说明，如 省平台")
+    sub.add_parser("tokens", help="列出账户的 API 令牌").add_argument("name")
+    p = sub.add_parser("revoke", help="吊销 API 令牌")
+    p.add_argument("name")
+    p.add_argument("token_id")
+
+    p = add("audit", cmd_audit, "查看或校验门户审计日志")
+    p.add_argument("--since", help="起始日期 YYYY-MM-DD（北京时间）")
+    p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
+    p.add_argument("--verify", action="store_true", help="校验哈希链，发现改动时退出码为 1")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--annotated", metavar="OUT", help="为 Word 文稿写出批注副本（标出不一致的数字）"
     )
+
+    _add_portal_parsers(add)
     return parser
 
 

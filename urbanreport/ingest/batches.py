@@ -154,7 +154,7 @@ def _ingest(
             refused = FileRefused(UNREADABLE)
             log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
         batch = _Batch(source, name, sniffed.content_hash, mtime)
-        return _commit(con, batch, refused, notes, watermark)
+        return _commit(con, settings, batch, refused, notes, watermark)
 
 
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
@@ -218,6 +218,7 @@ def _seen(
 
 def _commit(
     con: duckdb.DuckDBPyConnection,
+    settings: Settings,
     batch: _Batch,
     refused: FileRefused | None,
     notes: list[str],
@@ -226,7 +227,7 @@ def _commit(
     """The batch's persistent writes, all in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
-        batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
+        batch_id = warehouse.next_batch_id(con, settings)
         if refused is not None:
             result = _record_refused(con, batch, batch_id, refused)
         else:
@@ -345,7 +346,8 @@ def _ingest_archive(
         seen = _seen(con, source, name, sniffed.content_hash)
         if seen is not None:
             return [seen]
-        return [_commit(con, _Batch(source, name, sniffed.content_hash, mtime), exc, [], None)]
+        batch = _Batch(source, name, sniffed.content_hash, mtime)
+        return [_commit(con, settings, batch, exc, [], None)]
 
 
 def _ingest_member(
@@ -365,13 +367,15 @@ def _ingest_member(
             try:
                 extracted = archive.extract(zf, member, Path(tmp))
             except FileRefused as exc:
-                return _refuse_member(con, source, name, member, mtime, exc)
+                return _refuse_member(con, settings, source, name, member, mtime, exc)
             return _ingest(con, settings, source, extracted, name, mtime)
-    return _refuse_member(con, source, name, member, mtime, FileRefused(member.refusal))
+    refusal = FileRefused(member.refusal)
+    return _refuse_member(con, settings, source, name, member, mtime, refusal)
 
 
 def _refuse_member(
     con: duckdb.DuckDBPyConnection,
+    settings: Settings,
     source: str,
     name: str,
     member: archive.Member,
@@ -384,7 +388,7 @@ def _refuse_member(
     seen = _seen(con, source, name, digest)
     if seen is not None:
         return seen
-    return _commit(con, _Batch(source, name, digest, mtime), refusal, [], None)
+    return _commit(con, settings, _Batch(source, name, digest, mtime), refusal, [], None)
 
 
 # --- whole inbox ----------------------------------------------------------------------------------
