@@ -69,7 +69,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from urbanreport.reports.build import render
 
     entry = render(settings, Period.parse(args.period))
-    print(entry.path)
+    for path in entry.files.values() or [entry.path]:
+        print(path)
     return 0
 
 
