@@ -549,11 +549,12 @@ class _CompletingFace(TTFontFace):
         new._measure_all()
         return new
 
-    def reload(self, file: Path) -> None:
-        """Parse ``file`` (the same font with more outlines) in place of the current one."""
-        self.__dict__.pop("_ttf_data", None)
-        TTFontFace.__init__(self, str(file))
-        self._measure_all()
+    @classmethod
+    def open(cls, file: Path, role: str) -> _CompletingFace:
+        face = cls(str(file))
+        face.role = role
+        face._measure_all()
+        return face
 
     def _measure_all(self) -> None:
         self.converted = frozenset(self.charToGlyph)
@@ -593,15 +594,20 @@ class _CompletingFont(TTFont):
         self._lock = threading.Lock()
 
     def addObjects(self, doc: Any) -> None:  # noqa: N802 - reportlab's name
-        state = self.state.get(doc)
-        if state is not None:
-            printed = {code for subset in state.subsets for code in subset}
-            with self._lock:
+        # One document at a time: the face may be replaced, and reportlab's subsetting keeps a
+        # read position in the face.
+        with self._lock:
+            state = self.state.get(doc)
+            if state is not None:
+                printed = {code for subset in state.subsets for code in subset}
                 face = self.face
                 missing = {c for c in printed if c in face.charToGlyph} - face.converted
                 if missing:
-                    face.reload(cover({face.role: missing})[face.role])
-        super().addObjects(doc)
+                    path = cover({face.role: missing})[face.role]
+                    # A new object, not a re-parse in place: text measured meanwhile by another
+                    # thread sees either face, and both know every width.
+                    self.face = _CompletingFace.open(path, face.role)
+            super().addObjects(doc)
 
 
 # --- registration -------------------------------------------------------------------------
