@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo demo-steps test lint bench serve stop clean browser
+.PHONY: install demo demo-steps test lint bench serve stop clean browser office
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,13 +42,27 @@ browser:
 	    echo "chromium 未安装，浏览器测试将跳过。安装：sudo apt-get install -y chromium"; \
 	  fi; }
 
-test: install browser
+# LibreOffice (Debian's headless Writer) for the test that converts the Word draft to PDF, with
+# the Noto CJK and AR PL UKai faces it stands in for the 公文 fonts, and poppler (pdftoppm, pdffonts).
+# Installed only when missing and only as root; otherwise say how (the test then skips).
+office:
+	@{ command -v soffice && command -v pdffonts && fc-list :lang=zh family | grep -q "Noto Serif CJK SC" && fc-list | grep -q UKai; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	      libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai poppler-utils; \
+	  else \
+	    echo "LibreOffice 未安装，Word 转 PDF 测试将跳过。安装：sudo apt-get install -y libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai poppler-utils"; \
+	  fi; }
+
+test: install browser office
 	$(BIN)/ruff check .
+	VENV=$(VENV) scripts/lint-imports.sh
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	VENV=$(VENV) scripts/lint-imports.sh
 
 bench: install
 	$(BIN)/python -m tests.bench

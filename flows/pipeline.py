@@ -7,12 +7,13 @@ sees in the Prefect UI — task runs named after the step (`ingest-permits`, `pu
 `indicators-2023-07`, `render-2023-07`), logs that can be followed, and artifacts (the headline
 figures, the per-source row counts, a link to each PDF).
 
-One warehouse connection serves a whole flow run, opened under the single-writer lock
-(`warehouse.writer`): a scheduled run and a manual rerun can then never interleave their writes
-or their report registrations; the second simply waits for the lock (or gives up with a clear
-message after `ingest.lock_timeout_seconds`). The deployments' `concurrency_limit: 1` in
-prefect.yaml is the first guard, the lock the second one that also covers runs started outside
-Prefect's bookkeeping (`urbanreport ingest`, a second server).
+A flow run holds the single-writer lock (`warehouse.exclusive`) from its first write to its
+last report, so a scheduled run and a manual rerun never interleave their writes or their report
+registrations; the second waits for the lock (or gives up with a clear message after
+`ingest.lock_timeout_seconds`). Only the HTTP pull, which may retry for minutes, runs before
+the lock is taken. The deployments' `concurrency_limit: 1` in prefect.yaml is the first guard,
+the lock the second one that also covers runs started outside Prefect's bookkeeping
+(`urbanreport ingest`, a second server).
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
     create_link_artifact,
@@ -36,27 +35,21 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from urbanreport import indicators
-from urbanreport.core import warehouse, workdays
+from urbanreport.core import catalogue, clock, formatting, warehouse, workdays
+from urbanreport.core.clock import SHANGHAI, previous_month
 from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.periods import Period
 from urbanreport.ingest import batches as ingest
-from urbanreport.ingest import http_source
-
-if TYPE_CHECKING:
-    from urbanreport.indicators import Period
-    from urbanreport.ingest.batches import BatchResult
-    from urbanreport.reports.build import ReportEntry
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from urbanreport.ingest.batches import BatchResult
+from urbanreport.ingest.http_source import Pull
+from urbanreport.reports import build
+from urbanreport.reports.build import ReportEntry
 
 # The bureau's records start well after 2000; an older year is a typo, not a request.
 FIRST_FISCAL_YEAR = 2000
-
-# HTTP pull retries on top of the client's own per-request retries: those ride out a blip, these
-# ride out a platform that is down for maintenance for a few minutes.
-HTTP_RETRIES = 3
-HTTP_RETRY_DELAYS_SECONDS = [10, 60, 300]
 
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
 
@@ -68,24 +61,9 @@ _SETTINGS: ContextVar[Settings | None] = ContextVar("urbanreport_settings", defa
 # --- plain helpers (no Prefect needed) ------------------------------------------------------
 
 
-def previous_month(moment: datetime) -> str:
-    """The calendar month before `moment` as seen in Beijing: `YYYY-MM`.
-
-    Why the time zone matters: the schedule fires at 06:00 on the 1st in Asia/Shanghai, which is
-    22:00 on the last day of the previous month in UTC. Taking the month in UTC would report on
-    the month before last. A naive `moment` is taken as UTC, which is what Prefect stores.
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(SHANGHAI)
-    first_of_month = date(local.year, local.month, 1)  # a plain date, whatever `moment`'s type
-    last_month = first_of_month - timedelta(days=1)
-    return f"{last_month.year:04d}-{last_month.month:02d}"
-
-
 def today_in_shanghai() -> date:
-    """The bureau's calendar date (the machine may well run in UTC)."""
-    return datetime.now(SHANGHAI).date()
+    """The bureau's calendar date (tests move it)."""
+    return clock.today()
 
 
 def validate_fiscal_year(fiscal_year: Any, today: date | None = None) -> int:
@@ -113,7 +91,7 @@ def parse_month(period: Any, today: date | None = None) -> Period:
             f" The monthly run needs a month as YYYY-MM (e.g. 2023-07), got {period!r}."
         )
     validate_fiscal_year(int(match[1]), today)
-    return indicators.Period.parse(f"{match[1]}-{int(match[2]):02d}")
+    return Period.parse(f"{match[1]}-{int(match[2]):02d}")
 
 
 def completed_months(fiscal_year: int, today: date | None = None) -> list[str]:
@@ -163,41 +141,11 @@ def scheduled_moment() -> datetime:
     A run the worker picks up late (the machine was off on the 1st) still reports on the month
     its slot belongs to.
     """
-    from prefect.runtime import flow_run
-
     moment = flow_run.scheduled_start_time
     return moment if isinstance(moment, datetime) else datetime.now(UTC)
 
 
 # --- formatting for artifacts and logs ------------------------------------------------------
-
-
-def _unit(item: dict[str, Any]) -> str:
-    return "" if item["kind"] == "rate" else item.get("unit", "")
-
-
-def _unsigned_zero(text: str) -> str:
-    """`-0.0工作日` → `0.0工作日`: a difference that rounds to zero has no direction."""
-    zero = not any(c in "123456789" for c in text)
-    return text[1:] if zero and text.startswith(("-", "+")) else text
-
-
-def format_change(item: dict[str, Any], change: Any, previous: Any) -> str:
-    """Change against the same period a year earlier: the difference, and for amounts the ratio.
-
-    Rates are fractions, so their difference is shown in percentage points.
-    """
-    if change is None:
-        return "—"
-    kind = item["kind"]
-    sign = "+" if change > 0 else ""
-    if kind == "rate":
-        points = f"{float(change) * 100:.2f}".rstrip("0").rstrip(".")
-        return _unsigned_zero(sign + points) + " 个百分点"
-    text = _unsigned_zero(sign + indicators.format_value(kind, change, _unit(item)))
-    if previous:
-        text += f"（{_unsigned_zero(f'{float(change) / float(previous) * 100:+.1f}')}%）"
-    return text
 
 
 def indicator_table(figures: dict[str, Any]) -> str:
@@ -207,21 +155,19 @@ def indicator_table(figures: dict[str, Any]) -> str:
     """
     values = figures.get("indicators") or {}
     previous = figures.get("previous") or {}
-    change = figures.get("change") or {}
+    empty = figures.get("empty") or {}
     lines = [
-        "| 板块 | 指标 | 本期 | 上年同期 | 同比变化 |",
+        "| 板块 | 指标 | 本期 | 上年同期 | 同比 |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
-    for item in indicators.catalogue():
-        key, kind, unit = item["key"], item["kind"], _unit(item)
+    for key, item in catalogue.indicators().items():
         if key not in values:
             continue
-        section = key.partition(".")[0]
         lines.append(
-            f"| {indicators.SECTION_NAMES.get(section, section)} | {item['name']}"
-            f" | {indicators.format_value(kind, values[key], unit)}"
-            f" | {indicators.format_value(kind, previous.get(key), unit)}"
-            f" | {format_change(item, change.get(key), previous.get(key))} |"
+            f"| {item.section_name} | {item.name}"
+            f" | {formatting.figure(item, values[key], empty.get(key))}"
+            f" | {formatting.figure(item, previous.get(key))}"
+            f" | {formatting.change(item.kind, values[key], previous.get(key))} |"
         )
     return "\n".join(lines)
 
@@ -231,7 +177,7 @@ def quality_rows(settings: Settings, rendered: Sequence[Rendered]) -> list[dict[
     rows = []
     for item in rendered:
         for source, q in (item.figures.get("quality") or {}).items():
-            title = indicators.SOURCE_NAMES.get(source, source)
+            title = catalogue.source_name(source)
             missing = q.get("months_without_data") or []
             rows.append(
                 {
@@ -264,16 +210,83 @@ def ingest_lines(batches: Sequence[BatchResult]) -> list[str]:
     return lines or ["- 没有新文件"]
 
 
-# --- tasks: one per real step ---------------------------------------------------------------
+# --- tasks: one per real step, each taking plain values ------------------------------------
+#
+# Every task takes the data directory as a path and periods as labels, and opens what it needs
+# itself, so Prefect can record, retry and show its inputs. NO_CACHE: a task's inputs do not
+# capture what it reads (new inbox files, the warehouse), so a cached result would be stale.
+
+
+@task(name="pull-dcm-http", task_run_name="pull-dcm-http", cache_policy=NO_CACHE)
+def pull_http_task(
+    home: str, full_refresh: bool = False, since: datetime | None = None
+) -> Pull | None:
+    """Pull the digital city-management platform into an audit file, with the lock released.
+
+    Retries are the HTTP client's alone (`[http] max_retries`, `backoff_seconds`): it retries
+    the one page that failed instead of the whole pull.
+    """
+    logger = get_run_logger()
+    pulled = ingest.pull_http(load_settings(home), full_refresh=full_refresh, since=since)
+    logger.info(
+        "数字城管平台：%s", f"已保存 {pulled.path.name}" if pulled else "未配置或没有新数据"
+    )
+    return pulled
 
 
 @task(name="ingest-source", task_run_name="ingest-{source}", cache_policy=NO_CACHE)
-def ingest_source_task(
-    con: duckdb.DuckDBPyConnection, settings: Settings, source: str
-) -> list[BatchResult]:
+def ingest_source_task(home: str, source: str) -> list[BatchResult]:
     """Load the new inbox files of one source (files already ingested are skipped)."""
+    settings = load_settings(home)
+    with warehouse.writer(settings) as con:
+        batches = ingest.ingest_source(con, settings, source)
+    _log_batches(source, batches)
+    return batches
+
+
+@task(name="load-dcm-http", task_run_name="load-dcm-http", cache_policy=NO_CACHE)
+def load_pull_task(home: str, pulled: Pull | None) -> BatchResult | None:
+    """Load the saved pull as one batch; its watermark moves in the same transaction."""
+    settings = load_settings(home)
+    with warehouse.writer(settings) as con:
+        result = ingest.ingest_pull(con, settings, pulled)
+    if result is not None:
+        _log_batches(result.source, [result])
+    return result
+
+
+@task(name="refresh-calendar", task_run_name="refresh-calendar", cache_policy=NO_CACHE)
+def refresh_calendar_task(home: str) -> None:
+    """Rebuild the working-day calendar: a holiday list added to the config takes effect now."""
+    settings = load_settings(home)
+    with warehouse.writer(settings) as con:
+        workdays.refresh_calendar(con, settings)
+
+
+@task(name="indicators", task_run_name="indicators-{period}", cache_policy=NO_CACHE)
+def indicators_task(home: str, period: str) -> dict[str, Any]:
+    """Compute the period's indicators (the figures shown in the run's markdown artifact)."""
+    settings = load_settings(home)
+    with warehouse.reader(settings) as con:
+        figures = indicators.compute(con, Period.parse(period), settings)
+    values = figures.get("indicators") or {}
+    missing = [k for k, v in values.items() if v is None]
+    get_run_logger().info("%s：%d 项指标，%d 项为空", period, len(values), len(missing))
+    return figures
+
+
+@task(name="render", task_run_name="render-{period}", cache_policy=NO_CACHE)
+def render_task(home: str, period: str) -> ReportEntry:
+    """Write the period's report and register it; unchanged content keeps the existing version."""
+    entry = build.render(load_settings(home), Period.parse(period))
+    state = "已生成新版本" if entry.changed else "内容未变，沿用现有版本"
+    get_run_logger().info("%s：%s %s", period, state, entry.path)
+    return entry
+
+
+def _log_batches(source: str, batches: Sequence[BatchResult]) -> None:
+    """What a person following the run needs: counts, refused files, where rejects are."""
     logger = get_run_logger()
-    batches = ingest.ingest_source(con, settings, source)
     new = [b for b in batches if not b.skipped]
     logger.info(
         "%s：新文件 %d 个，读取 %d 行，入库 %d 行，拒绝 %d 行；%d 个文件已导入过，跳过",
@@ -298,75 +311,6 @@ def ingest_source_task(
             more,
             source,
         )
-    return batches
-
-
-def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a failed pull unless the platform refused our token: waiting will not fix that."""
-    return not isinstance(getattr(state, "data", None), http_source.HttpSourceAuthError)
-
-
-@task(
-    name="pull-dcm-http",
-    task_run_name="pull-dcm-http",
-    retries=HTTP_RETRIES,
-    retry_delay_seconds=HTTP_RETRY_DELAYS_SECONDS,
-    retry_condition_fn=_worth_retrying,
-    cache_policy=NO_CACHE,
-)
-def pull_http_task(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    full_refresh: bool = False,
-    since: datetime | None = None,
-) -> BatchResult | None:
-    """Pull the digital city-management platform; a retry is safe (the watermark only moves
-    in the transaction that merges a batch)."""
-    logger = get_run_logger()
-    result = http_source.pull_dcm_cases(con, settings, full_refresh=full_refresh, since=since)
-    if result is None:
-        logger.info("数字城管平台：未配置或没有新数据")
-    else:
-        logger.info(
-            "数字城管平台：读取 %d 行，入库 %d 行，拒绝 %d 行",
-            result.rows_read,
-            result.rows_loaded,
-            result.rows_rejected,
-        )
-    return result
-
-
-@task(name="refresh-calendar", task_run_name="refresh-calendar", cache_policy=NO_CACHE)
-def refresh_calendar_task(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Rebuild the working-day calendar: a holiday list added to the config takes effect now."""
-    workdays.refresh_calendar(con, settings)
-
-
-@task(name="indicators", task_run_name="indicators-{period.label}", cache_policy=NO_CACHE)
-def indicators_task(
-    con: duckdb.DuckDBPyConnection, settings: Settings, period: Period
-) -> dict[str, Any]:
-    """Compute the period's indicators (the figures shown in the run's markdown artifact)."""
-    logger = get_run_logger()
-    figures = indicators.compute(con, period, settings)
-    values = figures.get("indicators") or {}
-    missing = [k for k, v in values.items() if v is None]
-    logger.info("%s：%d 项指标，%d 项数据缺失", period.label, len(values), len(missing))
-    return figures
-
-
-@task(name="render", task_run_name="render-{period.label}", cache_policy=NO_CACHE)
-def render_task(settings: Settings, period: Period, con: duckdb.DuckDBPyConnection) -> ReportEntry:
-    """Write the period's PDF and register it; unchanged content keeps the existing version."""
-    from urbanreport.reports.build import render
-
-    logger = get_run_logger()
-    entry = render(settings, period, con=con)
-    if entry.changed:
-        logger.info("%s：已生成新版本 %s", period.label, entry.path)
-    else:
-        logger.info("%s：内容未变，沿用现有版本 %s", period.label, entry.path)
-    return entry
 
 
 # --- the shared body of both flows ----------------------------------------------------------
@@ -374,28 +318,11 @@ def render_task(settings: Settings, period: Period, con: duckdb.DuckDBPyConnecti
 
 @dataclass(frozen=True)
 class Rendered:
-    """One period's outcome: its figures and the registered PDF."""
+    """One period's outcome: its figures and the registered report."""
 
     period: Period
     figures: dict[str, Any]
     entry: ReportEntry
-
-
-def _ingest(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    *,
-    full_refresh: bool,
-    since: datetime | None,
-) -> list[BatchResult]:
-    batches: list[BatchResult] = []
-    for source in ingest.discover_sources(settings):
-        batches.extend(ingest_source_task(con, settings, source))
-    pulled = pull_http_task(con, settings, full_refresh=full_refresh, since=since)
-    if pulled is not None:
-        batches.append(pulled)
-    refresh_calendar_task(con, settings)
-    return batches
 
 
 def _run(
@@ -405,17 +332,26 @@ def _run(
     full_refresh: bool = False,
     since: datetime | None = None,
 ) -> tuple[list[BatchResult], list[Rendered]]:
-    """Ingest, then compute and render each period, all under one write lock."""
+    """Pull (lock released), then ingest, compute and render each period under one write lock.
+
+    The lock spans the whole run: a scheduled run and a manual rerun never interleave their
+    writes or their report registrations; the second waits (`ingest.lock_timeout_seconds`).
+    """
     logger = get_run_logger()
+    home = str(settings.home)
+    pulled = pull_http_task(home, full_refresh=full_refresh, since=since)
     logger.info("等待仓库写锁：%s", settings.warehouse_path)
-    with warehouse.writer(settings) as con:
+    with warehouse.exclusive(settings):
         logger.info("已获得仓库写锁")
-        batches = _ingest(con, settings, full_refresh=full_refresh, since=since)
-        rendered = []
-        for period in periods:
-            figures = indicators_task(con, settings, period)
-            entry = render_task(settings, period, con)
-            rendered.append(Rendered(period, figures, entry))
+        batches = [
+            b for s in ingest.discover_sources(settings) for b in ingest_source_task(home, s)
+        ]
+        loaded = load_pull_task(home, pulled)
+        batches += [loaded] if loaded is not None else []
+        refresh_calendar_task(home)
+        rendered = [
+            Rendered(p, indicators_task(home, p.label), render_task(home, p.label)) for p in periods
+        ]
     logger.info("已释放仓库写锁")
     return batches, rendered
 
@@ -480,7 +416,7 @@ def monthly_run(period: str | None = None) -> dict[str, str]:
     month = parse_month(period)
     if month.end >= today_in_shanghai():
         logger.warning("%s 尚未结束：月报只含截至目前的数据", month.label)
-    annual = indicators.Period.parse(str(month.fiscal_year))
+    annual = Period.parse(str(month.fiscal_year))
     settings = current_settings()
     logger.info("统计期 %s，年度报告 %s；数据目录 %s", month.label, annual.label, settings.home)
 
@@ -512,9 +448,9 @@ def fiscal_year_rerun(fiscal_year: int, full_refresh: bool = False) -> dict[str,
     settings = current_settings()
     today = today_in_shanghai()
     months = completed_months(fiscal_year, today)
-    periods = [indicators.Period.parse(m) for m in months]
+    periods = [Period.parse(m) for m in months]
     if date(fiscal_year, 1, 1) <= today:
-        periods.append(indicators.Period.parse(str(fiscal_year)))
+        periods.append(Period.parse(str(fiscal_year)))
     else:
         logger.warning("财年 %d 尚未开始：只入库，不生成报告", fiscal_year)
     if len(months) < 12:

@@ -9,10 +9,13 @@ looks. A sentence can then never differ between the PDF and the Word file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import polars as pl
+
+from urbanreport.core.clock import SHANGHAI
+from urbanreport.core.formatting import as_datetime
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,8 @@ class Heading:
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Body text. `style` is "body", "note" (smaller, grey) or "warning" (data-quality)."""
+    """Body text. `style` is "body", "note" (smaller, grey), "warning" (data-quality) or
+    "signature" (the sender's name under the text of a 公文, set to the right)."""
 
     text: str
     style: str = "body"
@@ -54,6 +58,13 @@ class Column:
     header: str
     kind: str = "text"
     unit: str = ""
+
+    @property
+    def label(self) -> str:
+        """The header with its unit, ``罚款金额（元）``; a rate's cells carry their own %."""
+        if self.unit and self.kind != "rate":
+            return f"{self.header}（{self.unit}）"
+        return self.header
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,19 @@ class PageBreak:
     pass
 
 
-Block = Heading | Paragraph | Placeholder | Table | Chart | PageBreak
+@dataclass(frozen=True)
+class Annex:
+    """An attachment (附件) after the main text: a new page, the label, its own title.
+
+    Heading numbers start again at 一、 inside it, as in an attachment of a 公文, so a section
+    module's blocks read the same whether they stand alone or follow a draft's text.
+    """
+
+    title: str
+    label: str = "附件"
+
+
+Block = Heading | Paragraph | Placeholder | Table | Chart | PageBreak | Annex
 
 
 @dataclass(frozen=True)
@@ -113,3 +136,61 @@ class Document:
 
     def placeholders(self) -> list[str]:
         return [b.text for b in self.blocks if isinstance(b, Placeholder)]
+
+    def data_moment(self) -> datetime:
+        """The Beijing wall time the data stands at (naive): data-as-of, else the cut-off day.
+
+        Outputs stamp their files with it (document properties, zip entries) instead of the
+        clock, so the same data gives the same bytes.
+        """
+        try:
+            moment = as_datetime(self.data_as_of)
+        except ValueError:
+            moment = None
+        if moment is None:
+            return datetime.combine(self.data_cutoff, time())
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(SHANGHAI).replace(tzinfo=None)
+        return moment
+
+    def data_moment_utc(self) -> datetime:
+        """The same moment as naive UTC, which is what a package's W3CDTF ``Z`` stamp means."""
+        return self.data_moment().replace(tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+
+
+# --- heading numbers (GB/T 9704: 一、 → （一） → 1.) -----------------------------------------
+
+CN_NUMERALS = "一二三四五六七八九十"
+
+
+def cn_number(n: int) -> str:
+    """1 → 一, 11 → 十一, 23 → 二十三 (enough for a report's sections)."""
+    if n <= 10:
+        return CN_NUMERALS[n - 1]
+    if n < 20:
+        return "十" + CN_NUMERALS[n - 11]
+    tens, ones = divmod(n, 10)
+    return CN_NUMERALS[tens - 1] + "十" + (CN_NUMERALS[ones - 1] if ones else "")
+
+
+class HeadingNumbers:
+    """The number in front of each heading, counted in document order.
+
+    Why here and not in a renderer: the PDF and the Word file must number the same heading
+    the same way; a renderer asks `label(heading)` for each heading and `restart()` at an Annex.
+    """
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+
+    def restart(self) -> None:
+        self.counts = [0, 0, 0]
+
+    def label(self, heading: Heading) -> str:
+        if heading.level not in (1, 2, 3):
+            raise ValueError(f"标题层级只有1—3级，收到：{heading.level} (heading level 1–3)")
+        i = heading.level - 1
+        self.counts[i] += 1
+        self.counts[i + 1 :] = [0] * (2 - i)
+        n = self.counts[i]
+        return (f"{cn_number(n)}、", f"（{cn_number(n)}）", f"{n}.")[i]

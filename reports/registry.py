@@ -20,6 +20,12 @@ Index shape (the portal reads it; keep it exactly so)::
              "versions": [{"file", "sha256", "size", "generated_at"}, ...]}
 
 Paths in the index are relative to ``reports/<fy>/``.
+
+Publication (written by the portal, see `set_publication`) sits beside ``reports`` and is keyed
+by report id and file hash, so each version keeps its own state whatever happens to the entry;
+a version without a record is internal::
+
+    "publication": {"2023-annual": {"<sha256>": {"state": "published", "by", "at"}}}
 """
 
 from __future__ import annotations
@@ -236,3 +242,36 @@ def publish(
         )
         write_index(reports_dir, fiscal_year, index)
         return entry, True
+
+
+# --- publication state (written by the portal) ----------------------------------------------
+
+PUBLICATION = "publication"
+
+
+def publication_record(
+    index: Mapping[str, Any], report_id: str, sha256: str
+) -> Mapping[str, Any] | None:
+    """The publication record of one version (by its file hash), or None: internal."""
+    record = (index.get(PUBLICATION) or {}).get(report_id, {}).get(sha256)
+    return record if isinstance(record, Mapping) else None
+
+
+def set_publication(
+    reports_dir: Path, fiscal_year: int, report_id: str, sha256: str, record: Mapping[str, Any]
+) -> bool:
+    """Record a version's state (``{"state": "published"|"internal", "by", "at"}``).
+
+    False when no registered version of that report has this hash. Keyed by hash, so a rerun
+    that changes the bytes starts internal, and `publish` above needs no change to keep it.
+    """
+    with year_lock(reports_dir, fiscal_year):
+        index = load_index(reports_dir, fiscal_year)
+        entry = next((e for e in index["reports"].values() if e.get("id") == report_id), None)
+        hashes = {(entry or {}).get("sha256")}
+        hashes |= {v.get("sha256") for v in (entry or {}).get("versions") or []}
+        if entry is None or not sha256 or sha256 not in hashes:
+            return False
+        index.setdefault(PUBLICATION, {}).setdefault(report_id, {})[sha256] = dict(record)
+        write_index(reports_dir, fiscal_year, index)
+        return True

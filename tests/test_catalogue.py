@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from tests.factories import REPO_ROOT
-from urbanreport.core import warehouse
-from urbanreport.core.config import SQL_DIR, load_settings
+from urbanreport.core import catalogue, warehouse
+from urbanreport.core.config import SOURCES, SQL_DIR, load_settings
 from urbanreport.docs import indicators_markdown, sources_markdown
-from urbanreport.indicators import SECTIONS, Period, catalogue, compute
+from urbanreport.indicators import Period, compute
 
 
 def test_every_catalogue_key_is_computed_by_exactly_its_section_sql(tmp_path):
     settings = load_settings(home=tmp_path)
     with warehouse.writer(settings) as con:
         result = compute(con, Period.parse("2023"), settings)
-    assert list(result["indicators"]) == [item["key"] for item in catalogue()]
-    assert {k.split(".")[0] for k in result["indicators"]} == set(SECTIONS)
-    for section in SECTIONS:
+    assert list(result["indicators"]) == list(catalogue.indicators())
+    assert {k.split(".")[0] for k in result["indicators"]} == set(catalogue.SECTIONS)
+    for section in catalogue.SECTIONS:
         assert (SQL_DIR / "indicators" / f"{section}.sql").is_file()
 
 
@@ -29,9 +29,10 @@ def test_an_empty_warehouse_gives_missing_not_zero(tmp_path):
 
 
 def test_catalogue_entries_are_complete():
-    for item in catalogue():
-        assert set(item) >= {"key", "name", "unit", "kind", "source", "definition"}
-        assert item["kind"] in {"count", "money", "area", "rate", "hours", "days"}
+    for item in catalogue.indicators().values():
+        assert item.name and item.definition and item.source in SOURCES
+        assert item.kind in catalogue.KINDS
+        assert item.section in catalogue.SECTIONS
 
 
 def test_generated_docs_are_up_to_date():

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from urbanreport.core.config import Settings, load_settings
+from urbanreport.ingest.batches import BatchResult, ingest_pull
 from urbanreport.ingest.http_source import (
     HttpSourceAuthError,
     HttpSourceError,
@@ -29,7 +30,7 @@ from urbanreport.ingest.http_source import (
     fetch_pages,
     format_since,
     parse_updated_at,
-    pull_dcm_cases,
+    pull,
 )
 
 TOKEN = "s3cret-token-Zq9"
@@ -316,7 +317,12 @@ def test_time_helpers_use_shanghai_wall_time() -> None:
     assert parse_updated_at(None) is None
 
 
-# --- pull_dcm_cases with the warehouse -----------------------------------------------------
+# --- pulls loaded into the warehouse ----------------------------------------------------------
+
+
+def pull_dcm_cases(con: Any, settings: Settings, **options: Any) -> BatchResult | None:
+    """Pull from the connection's watermark and load the saved file, as `ingest_all` does."""
+    return ingest_pull(con, settings, pull(settings, current_watermark(con), **options))
 
 
 def _settings(tmp_path: Path, base_url: str, **http: Any) -> Settings:

@@ -22,13 +22,13 @@ import pytest
 
 from tests import indicator_oracle as oracle
 from tests.indicator_oracle import D, T
-from urbanreport.core import warehouse
+from urbanreport.core import catalogue, warehouse
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.core.workdays import refresh_calendar
-from urbanreport.indicators import Period, catalogue, catalogue_by_key, compute, to_json
+from urbanreport.indicators import Period, compute, to_json
 from urbanreport.ingest.batches import SHANGHAI
 
-KINDS = {key: item["kind"] for key, item in catalogue_by_key().items()}
+KINDS = {key: item.kind for key, item in catalogue.indicators().items()}
 PERIODS = [
     "2022", "2023", "2024", "2025",
     "2023-02", "2023-05", "2023-06", "2023-07", "2023-08", "2023-10", "2024-02", "2024-07",
@@ -69,12 +69,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
 
 def test_the_oracle_and_the_sql_cover_exactly_the_catalogue(scenario: Scenario) -> None:
-    keys = [item["key"] for item in catalogue()]
+    keys = list(catalogue.indicators())
     assert list(scenario.results["2023"]["indicators"]) == keys
     assert sorted(scenario.expected["2023"]) == sorted(keys)
 
 
-@pytest.mark.parametrize("key", [item["key"] for item in catalogue()])
+@pytest.mark.parametrize("key", list(catalogue.indicators()))
 def test_indicator_matches_the_oracle(scenario: Scenario, key: str) -> None:
     """Every period of the scenario, this year and the year before, plus the change."""
     kind = KINDS[key]

@@ -12,12 +12,12 @@ import pytest
 
 from tests import indicator_oracle as oracle
 from tests.indicator_oracle import D
-from urbanreport.core import warehouse
+from urbanreport.core import catalogue, warehouse
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.core.workdays import refresh_calendar
-from urbanreport.indicators import Period, catalogue_by_key, compute
+from urbanreport.indicators import Period, compute
 
-KINDS = {key: item["kind"] for key, item in catalogue_by_key().items()}
+KINDS = {key: item.kind for key, item in catalogue.indicators().items()}
 #: A 2027 arrangement as the State Council would publish it (the package has no 2027 data).
 HOLIDAYS_2027 = [f"2027-02-{day:02d}" for day in range(5, 13)]  # 02-05 .. 02-12 off
 WORKDAYS_2027 = ["2027-02-14", "2027-02-20"]  # make-up Sunday and Saturday

@@ -1,6 +1,5 @@
-"""Periods (`Period.parse`, `previous`) and the two output forms of a figure: the JSON form
-(`to_json`: rates to 4 decimals, money and areas to 2) and the human form (`format_value`:
-100%, 78.02%, money without `.00`)."""
+"""Periods (`Period.parse`, `previous`) and the JSON form of a figure (`to_json`: rates to 4
+decimals, money and areas to 2); the human form is tested in test_formatting.py."""
 
 from __future__ import annotations
 
@@ -11,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from urbanreport.core import catalogue
 from urbanreport.core.config import load_settings
-from urbanreport.indicators import Period, catalogue, catalogue_by_key, format_value, to_json
+from urbanreport.indicators import Period, to_json
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_previous_is_the_same_period_a_year_earlier(tmp_path: Path) -> None:
 
 
 def _result(values: dict[str, Any]) -> dict[str, Any]:
-    keys = [item["key"] for item in catalogue()]
+    keys = list(catalogue.indicators())
     current = dict.fromkeys(keys) | values
     return {
         "period": "2023",
@@ -110,26 +110,4 @@ def test_json_rounds_rates_to_4_decimals_and_money_and_areas_to_2() -> None:
     assert out["change"]["demolition.campaign_progress"] == 0.7802
     assert out["change"]["enforcement.penalty_cases"] == 936
     assert out["quality"]["permits"]["months_without_data"] == ["2023-05"]
-    assert set(out["indicators"]) == set(catalogue_by_key())
-
-
-@pytest.mark.parametrize(
-    ("kind", "value", "unit", "text"),
-    [
-        ("rate", 1.0, "", "100%"),
-        ("rate", 0.7802, "", "78.02%"),
-        ("rate", 0.780249, "", "78.02%"),
-        ("rate", 0.5, "", "50%"),
-        ("rate", 0.1, "", "10%"),
-        ("rate", 0.0, "", "0%"),
-        ("money", Decimal("3009408.00"), "", "3009408"),
-        ("money", Decimal("3009408"), "元", "3009408元"),
-        ("money", Decimal("496793.68"), "", "496793.68"),
-        ("area", Decimal("936292.39"), "平方米", "936292.39平方米"),
-        ("count", 936, "宗", "936宗"),
-        ("rate", None, "", "数据缺失"),
-        ("money", None, "元", "数据缺失"),
-    ],
-)
-def test_format_value(kind: str, value: Any, unit: str, text: str) -> None:
-    assert format_value(kind, value, unit) == text
+    assert set(out["indicators"]) == set(catalogue.indicators())

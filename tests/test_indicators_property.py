@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import indicator_oracle as oracle
-from urbanreport.core import warehouse
+from urbanreport.core import catalogue, warehouse
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.core.workdays import refresh_calendar
-from urbanreport.indicators import SECTIONS, Period, catalogue_by_key
+from urbanreport.indicators import Period
 
-KINDS = {key: item["kind"] for key, item in catalogue_by_key().items()}
+KINDS = {key: item.kind for key, item in catalogue.indicators().items()}
 #: The figures the issue names; every other catalogue key is compared as well.
 NAMED = [
     "enforcement.penalty_cases",
@@ -67,7 +67,7 @@ def sql_indicators(wh: Warehouse, period: Period) -> dict[str, Any]:
     """The section files of sql/indicators for one period, as `compute` runs them."""
     params = period.params(wh.settings)
     values: dict[str, Any] = {}
-    for section in SECTIONS:
+    for section in catalogue.SECTIONS:
         row = warehouse.query(wh.con, f"indicators/{section}.sql", params)[0]
         values.update({f"{section}.{name}": value for name, value in row.items()})
     return values

@@ -1,5 +1,6 @@
 """Text-dimension normalisation: trim, full-width, Traditional→Simplified, pinyin annotations,
-the 街道 suffix; and every configured dictionary value is left as it is."""
+the 街道 suffix; every configured dictionary value is left as it is; the characters of mainland
+place names survive the Traditional→Simplified step; the configuration is normalised alike."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tests.factories import (
     target_row,
     write_rows_csv,
 )
-from urbanreport.core import warehouse
+from urbanreport import cli
+from urbanreport.core import normalize, warehouse
 from urbanreport.core.config import load_settings
 from urbanreport.core.normalize import STREET_SUFFIX, match_dictionary, normalize_text
 from urbanreport.ingest.batches import ingest_source
@@ -157,3 +159,86 @@ def test_dcm_dictionaries_are_normalised(tmp_path: Path) -> None:
             "园林绿化设施",
             "龙祥",
         )
+
+
+# --- the guarded Traditional → Simplified step --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("鮀江街道", "鮀江街道"),  # not 𬶍江: the mainland place name keeps 鮀
+        ("鮀蓮街道", "鮀莲街道"),  # the other characters still convert
+        ("礐石", "礐石"),
+        ("乾塘鎮", "乾塘镇"),  # not 干塘镇
+        ("廻龍鎮", "廻龙镇"),
+        ("鮀(tuó)江", "鮀江"),
+        ("臚崗鎮", "胪岗镇"),
+        # The price: 乾 stays even where it stands for 干; no dictionary value holds either.
+        ("乾淨", "乾净"),
+    ],
+)
+def test_place_name_characters_are_kept(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+def test_a_conversion_out_of_gbk_keeps_the_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any character zhconv would turn into a form outside GBK stays as it is, even one no
+    list names (here 鯗, which the table maps to 鲞, made to map to 𬶍 for the test)."""
+    real = normalize.zhconv.convert
+
+    def convert(text: str, locale: str) -> str:
+        return real(text, locale).replace("鲞", "\U0002cd8d")
+
+    monkeypatch.setattr(normalize.zhconv, "convert", convert)
+    assert normalize.to_simplified("鯗魚") == "鯗鱼"
+
+
+# --- configured dictionaries go through the same normaliser --------------------------------
+
+
+def test_configured_values_are_normalised_like_incoming_ones(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        '[district]\nstreets = ["鷗汀街道", " 龍華 ", "鮀江街道", "海门镇"]\n'
+        'whole_district = "全區"\n'
+        '[dictionaries]\nenforcement_categories = ["佔道經營", "市容環境衛生"]\n'
+        '[dictionaries.dcm_categories]\n"事件" = ["市容環境"]\n"部件" = ["園林綠化設施"]\n',
+    )
+    assert settings.streets == ["鸥汀", "龙华", "鮀江", "海门镇"]
+    assert settings["district"]["whole_district"] == "全区"
+    categories = settings["dictionaries"]["enforcement_categories"]
+    assert categories == ["占道经营", "市容环境卫生"]
+    assert settings["dictionaries"]["dcm_categories"] == {
+        "事件": ["市容环境"],
+        "部件": ["园林绿化设施"],
+    }
+    for name in settings.streets:  # a configured name always matches itself
+        assert match_dictionary(name, settings.streets, STREET_SUFFIX) == name
+    assert match_dictionary("鮀江街道", settings.streets, STREET_SUFFIX) == "鮀江"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('[district]\nstreets = ["鸥汀", "鷗汀街道"]\n', "district.streets"),
+        ('[dictionaries]\npermit_channels = ["网上", "網上"]\n', "dictionaries.permit_channels"),
+        ('[dictionaries]\nbuilding_types = ["新增违建", "  "]\n', "空值"),
+    ],
+)
+def test_a_configuration_with_clashing_values_is_refused(
+    tmp_path: Path, config: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_settings(tmp_path, config)
+
+
+def test_the_command_line_reports_a_bad_configuration_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "urbanreport.toml").write_text('[district]\nstreets = ["鸥汀", "鷗汀"]\n', "utf-8")
+    monkeypatch.setenv("URBANREPORT_HOME", str(tmp_path))
+    monkeypatch.delenv("URBANREPORT_CONFIG", raising=False)
+    assert cli.main(["rejects"]) == 2
+    err = capsys.readouterr().err
+    assert "district.streets" in err and "Traceback" not in err

@@ -28,6 +28,7 @@ import pytest
 
 from tests.factories import REPO_ROOT
 from urbanreport import indicators
+from urbanreport.core.clock import previous_month
 from urbanreport.core.config import load_settings
 from urbanreport.flows import pipeline
 from urbanreport.flows.pipeline import (
@@ -35,7 +36,6 @@ from urbanreport.flows.pipeline import (
     fiscal_year_rerun,
     monthly_run,
     parse_month,
-    previous_month,
     validate_fiscal_year,
 )
 from urbanreport.ingest import batches as ingest
@@ -128,30 +128,9 @@ def test_artifact_keys_are_lowercase_and_dashes() -> None:
     assert pipeline.artifact_key("Report", "2023_01..2023_07") == "report-2023-01-2023-07"
 
 
-def test_change_column() -> None:
-    count = {"kind": "count", "unit": "宗"}
-    rate = {"kind": "rate", "unit": "%"}
-    assert pipeline.format_change(count, 12, 48) == "+12宗（+25.0%）"
-    assert pipeline.format_change(count, -3, 0) == "-3宗"
-    assert pipeline.format_change(rate, 0.025, 0.9) == "+2.5 个百分点"
-    assert pipeline.format_change(count, None, None) == "—"
-    assert pipeline.format_change({"kind": "hours", "unit": "工作日"}, -0.01, 3.4) == (
-        "0.0工作日（-0.3%）"
-    )
-    assert pipeline.format_change(rate, 0.0, 0.5) == "0 个百分点"
-
-
-def test_http_pull_is_retried_but_not_for_a_refused_token() -> None:
-    assert pipeline.pull_http_task.retries == 3
-    assert pipeline.pull_http_task.retry_delay_seconds == [10, 60, 300]
-
-    @dataclass
-    class State:
-        data: Any
-
-    auth = http_source.HttpSourceAuthError("401", url="https://dcm.example/api")
-    assert pipeline._worth_retrying(None, None, State(auth)) is False
-    assert pipeline._worth_retrying(None, None, State(http_source.HttpSourceError("503"))) is True
+def test_pull_has_one_retry_layer_the_configured_one() -> None:
+    """The HTTP client retries the failing page (`[http] max_retries`); the task does not."""
+    assert pipeline.pull_http_task.retries == 0
 
 
 # --- the flows, with the plain steps replaced by recorders ----------------------------------
@@ -185,7 +164,7 @@ def steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Recorder:
             BatchResult(source, "2023-10.csv", "skipped"),
         ]
 
-    def pull(con: Any, settings: Any, *, full_refresh: bool = False, since: Any = None) -> None:
+    def pull(settings: Any, *, full_refresh: bool = False, since: Any = None) -> None:
         rec.pulls.append({"full_refresh": full_refresh, "since": since})
         if rec.pull_errors:
             raise rec.pull_errors.pop(0)
@@ -223,7 +202,7 @@ def steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
     monkeypatch.setattr(ingest, "discover_sources", lambda settings: ["enforcement"])
     monkeypatch.setattr(ingest, "ingest_source", ingest_source)
-    monkeypatch.setattr(http_source, "pull_dcm_cases", pull)
+    monkeypatch.setattr(ingest, "pull_http", pull)
     monkeypatch.setattr(indicators, "compute", compute)
     monkeypatch.setattr(report_build, "render", render)
     return rec
@@ -282,10 +261,11 @@ def test_run_scheduled_on_1_december_beijing_reports_november(
     assert steps.computed == ["2023-11", "2023"]
     assert steps.ingested == ["enforcement"]
     assert steps.pulls == [{"full_refresh": False, "since": None}]
-    assert task_run_names(run_id, expected=7) == sorted(
+    assert task_run_names(run_id, expected=8) == sorted(
         [
             "ingest-enforcement",
             "pull-dcm-http",
+            "load-dcm-http",
             "refresh-calendar",
             "indicators-2023-11",
             "render-2023-11",
@@ -321,8 +301,8 @@ def test_monthly_run_artifacts(
     }
     markdown = found["monthly-2023-07-indicators"]
     assert markdown.type == "markdown"
-    assert "| 行政执法 | 立案数 | 60宗 | 48宗 | +12宗（+25.0%） |" in markdown.data
-    assert "| 行政执法 | 处罚决定按时公示率 | 100% | 90% | +10 个百分点 |" in markdown.data
+    assert "| 行政执法 | 立案数 | 60宗 | 48宗 | +25% |" in markdown.data
+    assert "| 行政执法 | 处罚决定按时公示率 | 100% | 90% | +10个百分点 |" in markdown.data
     assert "enforcement：新文件 1 个" in markdown.data
 
     table = found["monthly-2023-07-data-quality"]
@@ -398,21 +378,15 @@ def test_rerun_of_next_year_only_ingests(
     assert "fiscal-year-2025-indicators" in artifacts_of(state.state_details.flow_run_id)
 
 
-def test_a_failing_pull_is_retried(
-    prefect_harness: None, steps: Recorder, monkeypatch: pytest.MonkeyPatch
+def test_a_failing_pull_fails_the_run_before_the_lock_is_taken(
+    prefect_harness: None, steps: Recorder
 ) -> None:
-    monkeypatch.setattr(
-        pipeline, "pull_http_task", pipeline.pull_http_task.with_options(retry_delay_seconds=0)
-    )
-    steps.pull_errors.append(http_source.HttpSourceError("503 Service Unavailable"))
-    assert monthly_run(period="2023-11", return_state=True).is_completed()
-    assert len(steps.pulls) == 2
-
-    steps.pulls.clear()
     steps.pull_errors.append(http_source.HttpSourceAuthError("401 Unauthorized"))
     with pytest.raises(http_source.HttpSourceAuthError):
         monthly_run(period="2023-11")
     assert len(steps.pulls) == 1
+    assert steps.ingested == [] and steps.rendered == []
+    assert not (steps.home / "warehouse.lock").exists()
 
 
 def test_flows_use_the_settings_they_are_given(

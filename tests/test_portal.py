@@ -1,24 +1,18 @@
 """The report portal: pages, downloads, revalidation, the JSON API, and what it refuses to serve.
 
-The helpers at the top (`build_site`, `live_server`, `make_pdf`) are shared with the browser
-and concurrency tests in ``test_portal_*.py``.
+These run in the open demo mode (no account yet, a loopback client), where the portal behaves
+as it always did; `test_portal_access.py` runs the same routes behind sign-in, role by role.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
-import http.client
-import io
-import json
+import logging
 import os
-import socket
-import threading
 import time
-import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -26,276 +20,30 @@ from urllib.parse import quote
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from urbanreport.core.config import DEFAULTS_FILE, Settings
-from urbanreport.portal import app as portal_app
-from urbanreport.portal import store
+from tests.portal_helpers import (
+    ANNUAL_TITLE,
+    DEJAVU,
+    LOOPBACK,
+    TEST_ACTOR,
+    Site,
+    add_staff,
+    build_site,
+    fixed_fonts,
+    live_server,
+    make_app,
+    make_pdf,
+    raw_get,
+    report_entry,
+    security_for,
+    security_of,
+    sha256,
+)
+from urbanreport.core import catalogue, formatting
+from urbanreport.core.config import Settings
+from urbanreport.portal import server, store, views
 from urbanreport.portal.app import create_app
-
-ANNUAL_TITLE = "2023年度法治政府建设数据报告"
-SECRET = b"%PDF-1.4 secret outside the reports folder\n%%EOF\n"
-
-
-# --- building a reports folder ----------------------------------------------------------------
-
-
-def make_pdf(label: str, *, noise_bytes: int = 0, font: Path | None = None) -> bytes:
-    """A small valid PDF; ``noise_bytes`` of incompressible image data make it larger."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
-    font_name = "Helvetica"
-    if font is not None:
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        font_name = "PortalTestSans"
-        pdfmetrics.registerFont(TTFont(font_name, str(font)))
-    pdf.setFont(font_name, 20)
-    pdf.drawString(72, 760, label)
-    pdf.setFont(font_name, 11)
-    pdf.drawString(72, 730, "汕头市龙湖区城市管理和综合执法局" if font else "urbanreport test")
-    if noise_bytes:
-        from PIL import Image
-        from reportlab.lib.utils import ImageReader
-
-        side = int(noise_bytes**0.5)
-        image = Image.frombytes("L", (side, side), os.urandom(side * side))
-        pdf.drawImage(ImageReader(image), 72, 200, width=400, height=400)
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
-def make_png(width: int = 212, height: int = 300, shade: int = 235) -> bytes:
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (width, height), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, width - 1, 36), fill=(shade - 120, shade - 90, shade - 40))
-    for y in range(60, height - 20, 14):
-        draw.line((18, y, width - 18, y), fill=(shade - 40,) * 3, width=3)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write like the report builder does: a temp file renamed over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{threading.get_ident()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-HEADLINE_ANNUAL = {  # as the report builder registers them: rates are fractions
-    "enforcement.penalty_cases": 936,
-    "enforcement.fines_yuan": 3009408,
-    "enforcement.major_legal_review_rate": 1.0,
-    "dcm.on_time_disposal_rate": 0.9512,
-    "enforcement.no_penalty_cases": None,
-    "not.in.catalogue": 0.5,
-}
-
-
-@dataclass
-class Site:
-    """A temporary ``$URBANREPORT_HOME`` with registered reports."""
-
-    home: Path
-    outside: Path
-    files: dict[str, bytes] = field(default_factory=dict)  # relative to reports/<fy>/
-
-    @property
-    def reports(self) -> Path:
-        return self.home / "reports"
-
-    def settings(self, **portal: Any) -> Settings:
-        with DEFAULTS_FILE.open("rb") as fh:
-            data = tomllib.load(fh)
-        data["portal"] = {**data["portal"], **portal}
-        return Settings(home=self.home, data=data)
-
-    def index(self, fiscal_year: int) -> dict[str, Any]:
-        return json.loads((self.reports / str(fiscal_year) / "index.json").read_text("utf-8"))
-
-    def write_index(self, fiscal_year: int, index: dict[str, Any]) -> None:
-        atomic_write(
-            self.reports / str(fiscal_year) / "index.json",
-            json.dumps(index, ensure_ascii=False, indent=2).encode("utf-8"),
-        )
-
-    def add_file(self, fiscal_year: int, relative: str, data: bytes) -> dict[str, Any]:
-        atomic_write(self.reports / str(fiscal_year) / relative, data)
-        self.files[f"{fiscal_year}/{relative}"] = data
-        return {"file": relative, "sha256": sha256(data), "size": len(data)}
-
-    def register(self, fiscal_year: int, key: str, entry: dict[str, Any]) -> None:
-        index = self.index(fiscal_year)
-        index["reports"][key] = entry
-        self.write_index(fiscal_year, index)
-
-
-def report_entry(
-    site: Site,
-    fiscal_year: int,
-    period: str,
-    *,
-    pdf: bytes,
-    title: str | None = None,
-    headline: dict[str, Any] | None = None,
-    versions: int = 0,
-    preview: bool = True,
-    generated_at: str = "2024-01-05T10:30:00+08:00",
-) -> dict[str, Any]:
-    """Files and index entry of one report, shaped as the report builder registers it."""
-    kind = "monthly" if "-" in period else "annual"
-    report_id = f"{period}-{kind}"
-    month = period.partition("-")[2]
-    title = title or (
-        f"{fiscal_year}年度法治政府建设数据报告"
-        if kind == "annual"
-        else f"{fiscal_year}年{int(month)}月城市管理执法数据简报"
-    )
-    current = site.add_file(fiscal_year, f"{report_id}.pdf", pdf)
-    older = []
-    for n in range(versions, 0, -1):  # newest first
-        data = make_pdf(f"{report_id} version {n}")
-        info = site.add_file(fiscal_year, f"versions/{report_id}-v{n}.pdf", data)
-        older.append({**info, "generated_at": f"2024-01-0{n}T09:00:00+08:00"})
-    entry: dict[str, Any] = {
-        "id": report_id,
-        "kind": kind,
-        "period": period,
-        "title": title,
-        "file": current["file"],
-        "ascii_name": f"urbanreport-{report_id}.pdf",
-        "sha256": current["sha256"],
-        "size": current["size"],
-        "generated_at": generated_at,
-        "data_cutoff": f"{fiscal_year}-12-31" if kind == "annual" else f"{period}-28",
-        "data_updated_at": "2024-01-04T18:00:00+08:00",
-        "headline": headline if headline is not None else {"enforcement.penalty_cases": 78},
-        "versions": older,
-    }
-    if preview:
-        entry["preview"] = site.add_file(fiscal_year, f"previews/{report_id}.png", make_png())[
-            "file"
-        ]
-    return entry
-
-
-def build_site(
-    root: Path,
-    *,
-    annual_pdf: bytes | None = None,
-    months: int = 7,
-    preview_of: Callable[[dict[str, Any]], bytes] | None = None,
-    monthly_headline: Callable[[int], dict[str, Any]] | None = None,
-) -> Site:
-    """2023: annual report (2 older versions) and January–``months`` briefs; 2022: annual only."""
-    site = Site(home=root / "home", outside=root / "outside")
-    site.outside.mkdir(parents=True)
-    (site.outside / "secret.pdf").write_bytes(SECRET)
-    for year in (2022, 2023):
-        site.write_index(year, {"fiscal_year": year, "reports": {}})
-    annual = report_entry(
-        site,
-        2023,
-        "2023",
-        pdf=annual_pdf or make_pdf("2023 annual report"),
-        headline=HEADLINE_ANNUAL,
-        versions=2,
-    )
-    if preview_of is not None:
-        annual["preview"] = site.add_file(2023, "previews/2023-annual.png", preview_of(annual))[
-            "file"
-        ]
-    site.register(2023, "2023", annual)
-    for m in range(1, months + 1):
-        period = f"2023-{m:02d}"
-        site.register(
-            2023,
-            period,
-            report_entry(
-                site,
-                2023,
-                period,
-                pdf=make_pdf(f"brief {period}"),
-                headline=(
-                    monthly_headline(m)
-                    if monthly_headline
-                    else {"enforcement.penalty_cases": 70 + m, "enforcement.fines_yuan": 1250.5}
-                ),
-                versions=1 if m == 3 else 0,
-                generated_at=f"2023-{m + 1:02d}-03T08:15:00+08:00" if m < 12 else "",
-            ),
-        )
-    site.register(
-        2022, "2022", report_entry(site, 2022, "2022", pdf=make_pdf("2022 annual report"))
-    )
-    return site
-
-
-# --- running the portal -------------------------------------------------------------------------
-
-
-@contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread; yields its base URL.
-
-    The socket is bound here and handed to uvicorn, so no other process can take the port in
-    between.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-
-
-def raw_get(base_url: str, raw_path: str) -> tuple[int, bytes]:
-    """GET with the path sent byte for byte (no client-side normalisation of ``..``)."""
-    host, _, port = base_url.removeprefix("http://").partition(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=10)
-    try:
-        conn.putrequest("GET", raw_path, skip_accept_encoding=True)
-        conn.endheaders()
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-DEJAVU = Path(
-    __import__("matplotlib").get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"
-)  # any TTF: the portal only passes the file on
-
-
-def fixed_fonts(path: Path | None = DEJAVU) -> Callable[[str], Path | None]:
-    return lambda role: path
-
 
 # --- fixtures -----------------------------------------------------------------------------------
 
@@ -313,7 +61,7 @@ def site(tmp_path: Path) -> Site:
 
 @pytest.fixture
 def client(site: Site) -> Iterator[TestClient]:
-    with TestClient(create_app(site.settings(), font_resolver=fixed_fonts())) as c:
+    with TestClient(make_app(site), client=LOOPBACK) as c:
         yield c
 
 
@@ -489,7 +237,9 @@ def test_fonts_and_stylesheet(client: TestClient) -> None:
 
 
 def test_no_font_means_404_not_error(site: Site) -> None:
-    with TestClient(create_app(site.settings(), font_resolver=fixed_fonts(None))) as c:
+    with TestClient(
+        create_app(site.settings(), font_resolver=fixed_fonts(None)), client=LOOPBACK
+    ) as c:
         assert c.get("/fonts/sans.ttf").status_code == 404
         assert c.get("/reports/2023").status_code == 200
 
@@ -500,12 +250,13 @@ def test_server_error_shows_no_traceback(site: Site, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(store, "reports_of", boom)
     app = create_app(site.settings(), font_resolver=fixed_fonts())
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, raise_server_exceptions=False, client=LOOPBACK) as c:
         for path, json_api in (("/reports/2023", False), ("/api/reports?fiscal_year=2023", True)):
             r = c.get(path)
             assert r.status_code == 500
             assert "secret internal detail" not in r.text
             assert "Traceback" not in r.text
+            assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
             if json_api:
                 assert r.json() == {"detail": "服务器内部错误，请稍后重试或联系管理员。"}
             else:
@@ -546,7 +297,7 @@ def test_api_lists_reports_with_absolute_urls(site: Site, client: TestClient) ->
 
 def test_api_uses_configured_base_url(site: Site) -> None:
     settings = site.settings(base_url="https://reports.longhu.example/portal/")
-    with TestClient(create_app(settings, font_resolver=fixed_fonts())) as c:
+    with TestClient(create_app(settings, font_resolver=fixed_fonts()), client=LOOPBACK) as c:
         item = c.get("/api/reports?fiscal_year=2022").json()["reports"][0]
     assert item["download_url"] == "https://reports.longhu.example/portal/download/2022/2022-annual"
 
@@ -588,16 +339,26 @@ TRAVERSALS = [
 ]
 
 
-def test_traversal_attempts_answer_404(site: Site) -> None:
+@pytest.mark.parametrize("signed_in", [False, True], ids=["open-mode", "behind-sign-in"])
+def test_traversal_attempts_answer_404(site: Site, signed_in: bool) -> None:
+    """Also behind sign-in, as an admin with an API token: a signed-in user gets no further."""
     (site.reports / "2023" / "escape.pdf").symlink_to(site.outside / "secret.pdf")
     app = create_app(site.settings(), font_resolver=fixed_fonts())
+    headers: dict[str, str] = {}
+    if signed_in:
+        security = security_of(app)
+        add_staff(security, ("admin",))
+        _, token = security.create_token(TEST_ACTOR, "admin")
+        headers["authorization"] = f"Bearer {token}"
     with live_server(app) as base:
         for path in TRAVERSALS:
-            status, body = raw_get(base, path)
+            status, body = raw_get(base, path, headers)
             assert status == 404, path
             assert b"root:" not in body and b"secret outside" not in body, path
-        status, _ = raw_get(base, "/download/2023/2023-annual")
+        status, _ = raw_get(base, "/download/2023/2023-annual", headers)
         assert status == 200
+        if signed_in:
+            assert raw_get(base, "/download/2023/2023-annual")[0] == 303
 
 
 def test_registered_paths_outside_the_folder_answer_404(site: Site) -> None:
@@ -637,7 +398,7 @@ def test_registered_paths_outside_the_folder_answer_404(site: Site) -> None:
         },
     )
     site.register(2023, "inside-link", {**base, "id": "inside-link", "file": "latest.pdf"})
-    with TestClient(create_app(site.settings(), font_resolver=fixed_fonts())) as c:
+    with TestClient(create_app(site.settings(), font_resolver=fixed_fonts()), client=LOOPBACK) as c:
         for name in bad_files:
             r = c.get(f"/download/2023/bad-{name}")
             assert r.status_code == 404, name
@@ -659,11 +420,11 @@ def test_reports_folder_may_itself_be_a_symlink(tmp_path: Path) -> None:
     linked_home.mkdir()
     (linked_home / "reports").symlink_to(site.reports, target_is_directory=True)
     settings = Settings(home=linked_home, data=site.settings().data)
-    with TestClient(create_app(settings, font_resolver=fixed_fonts())) as c:
+    with TestClient(create_app(settings, font_resolver=fixed_fonts()), client=LOOPBACK) as c:
         assert c.get("/download/2023/2023-annual").status_code == 200
 
 
-# --- authentication -----------------------------------------------------------------------------
+# --- open mode and its limits -------------------------------------------------------------------
 
 
 def test_open_portal_needs_no_credentials(client: TestClient) -> None:
@@ -671,40 +432,29 @@ def test_open_portal_needs_no_credentials(client: TestClient) -> None:
     assert client.get("/download/2023/2023-annual").status_code == 200
 
 
-def test_token_auth(site: Site) -> None:
-    app = create_app(site.settings(token="s3cret-token"), font_resolver=fixed_fonts())
-    with TestClient(app) as c:
-        for path in (
-            "/",
-            "/reports/2023",
-            "/download/2023/2023-annual",
-            "/preview/2023/2023-annual",
-        ):
+def test_open_mode_is_for_loopback_clients_only(site: Site) -> None:
+    with TestClient(make_app(site), client=("192.168.1.20", 50000)) as c:
+        for path in ("/", "/download/2023/2023-annual", "/api/reports"):
             r = c.get(path)
-            assert r.status_code == 401, path
-            assert 'Bearer realm="urbanreport"' in r.headers.get_list("www-authenticate")
+            assert r.status_code == 403, path
             assert b"%PDF" not in r.content
-        api = c.get("/api/reports")
-        assert api.status_code == 401 and "detail" in api.json()
-        assert c.get("/", params={"token": "wrong"}).status_code == 401
-        assert c.get("/", headers={"authorization": "Bearer wrong"}).status_code == 401
-        assert c.get("/", headers={"authorization": "Bearer s3cret-token"}).status_code == 200
-        # what the 401 page itself needs is public; none of it is a report
-        for path in ("/healthz", "/static/portal.css", "/fonts/sans.ttf"):
-            assert c.get(path).status_code == 200, path
-        # ?token= works, and sets a cookie so the page's own links work without it
-        r = c.get("/download/2023/2023-annual", params={"token": "s3cret-token"})
-        assert r.status_code == 200 and r.content.startswith(b"%PDF")
-        cookie = r.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        assert "s3cret-token" not in cookie
-        assert c.get("/reports/2023").status_code == 200  # the client kept the cookie
-        c.cookies.clear()
-        assert c.get("/reports/2023").status_code == 401
+        assert c.get("/healthz").status_code == 200
 
 
-def test_public_prefixes_do_not_bypass_auth(site: Site) -> None:
-    app = create_app(site.settings(token="s3cret-token"), font_resolver=fixed_fonts())
+def test_open_mode_ends_when_the_first_account_exists(site: Site) -> None:
+    app = make_app(site)
+    with TestClient(app, client=LOOPBACK) as c:
+        assert c.get("/reports/2023").status_code == 200
+        add_staff(security_of(app), ("admin",))  # e.g. `urbanreport user add` meanwhile
+        r = c.get("/reports/2023", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+        assert c.get("/download/2023/2023-annual", follow_redirects=False).status_code == 303
+        assert c.get("/api/reports").status_code == 401
+
+
+def test_public_paths_do_not_bypass_sign_in(site: Site) -> None:
+    app = make_app(site)
+    add_staff(security_of(app), ("viewer",))
     with live_server(app) as base:
         for path in (
             "/static/../download/2023/2023-annual",
@@ -713,62 +463,35 @@ def test_public_prefixes_do_not_bypass_auth(site: Site) -> None:
             "/fonts/../download/2023/2023-annual",
             "/fonts/..%2f..%2freports%2f2023",
             "/healthz/../download/2023/2023-annual",
+            "/login/../download/2023/2023-annual",
+            "/login%2f..%2fdownload%2f2023%2f2023-annual",
         ):
             status, body = raw_get(base, path)
-            assert status in (401, 404), path
+            assert status in (303, 401, 404), path
             assert not body.startswith(b"%PDF"), path
-        assert raw_get(base, "/download/2023/2023-annual")[0] == 401
+        assert raw_get(base, "/download/2023/2023-annual")[0] == 303
+        for path in ("/healthz", "/static/portal.css", "/fonts/sans.ttf", "/login"):
+            assert raw_get(base, path)[0] == 200, path
 
 
-def test_basic_auth(site: Site) -> None:
-    settings = site.settings(basic_user="fazhi", basic_password="龙湖-密码")
-    with TestClient(create_app(settings, font_resolver=fixed_fonts())) as c:
-        r = c.get("/reports/2023")
-        assert r.status_code == 401
-        assert 'Basic realm="urbanreport", charset="UTF-8"' in r.headers.get_list(
-            "www-authenticate"
-        )
-        assert "需要身份验证" in r.text
-
-        def basic(user: str, password: str) -> dict[str, str]:
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            return {"authorization": f"Basic {token}"}
-
-        assert c.get("/", headers=basic("fazhi", "龙湖-密码")).status_code == 200
-        assert c.get("/", headers=basic("fazhi", "wrong")).status_code == 401
-        assert c.get("/", headers=basic("other", "龙湖-密码")).status_code == 401
-        assert c.get("/", headers={"authorization": "Basic !!notbase64"}).status_code == 401
-        no_colon = base64.b64encode(b"fazhi").decode()
-        assert c.get("/", headers={"authorization": f"Basic {no_colon}"}).status_code == 401
-        assert c.get("/", params={"token": ""}).status_code == 401  # no token configured
-        dl = c.get("/download/2023/2023-annual", headers=basic("fazhi", "龙湖-密码"))
-        assert dl.status_code == 200 and dl.headers["cache-control"].startswith("private")
-
-
-def test_token_from_environment(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("URBANREPORT_PORTAL_TOKEN", "from-env")
-    with TestClient(create_app(site.settings(), font_resolver=fixed_fonts())) as c:
-        assert c.get("/").status_code == 401
-        assert c.get("/", headers={"authorization": "Bearer from-env"}).status_code == 200
-
-
-def test_half_configured_basic_auth_is_refused(site: Site) -> None:
-    with pytest.raises(ValueError, match="basic_password"):
-        create_app(site.settings(basic_user="fazhi"))
-
-
-def test_credentials_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[bytes, bytes]] = []
-    real = portal_app.hmac.compare_digest
-
-    def spy(a: bytes, b: bytes) -> bool:
-        calls.append((a, b))
-        return real(a, b)
-
-    monkeypatch.setattr(portal_app.hmac, "compare_digest", spy)
-    assert portal_app._same("abc", "abc") and not portal_app._same("abc", "abcd")
-    assert len(calls) == 2
-    assert all(len(a) == len(b) == 32 for a, b in calls)  # digests: no length leak
+@pytest.mark.parametrize(
+    ("portal", "env"),
+    [
+        ({"token": "s3cret-token"}, {}),
+        ({"basic_user": "fazhi", "basic_password": "龙湖-密码"}, {}),
+        ({}, {"URBANREPORT_PORTAL_TOKEN": "from-env"}),
+        ({}, {"URBANREPORT_PORTAL_PASSWORD": "from-env"}),
+    ],
+)
+def test_shared_secrets_of_the_old_portal_are_refused(
+    site: Site, monkeypatch: pytest.MonkeyPatch, portal: dict[str, str], env: dict[str, str]
+) -> None:
+    """A shared token would make nobody accountable; silently ignoring it would open the portal."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match="urbanreport user add") as refused:
+        create_app(site.settings(**portal), font_resolver=fixed_fonts())
+    assert "s3cret-token" not in str(refused.value) and "from-env" not in str(refused.value)
 
 
 # --- helpers and the command --------------------------------------------------------------------
@@ -781,26 +504,26 @@ FIGURES = [  # (value, kind, unit, as printed in the PDF)
     (1250.5, "money", "元", "1250.5元"),
     (1.0, "rate", "%", "100%"),
     (0.7802, "rate", "%", "78.02%"),
+    (0.79375, "rate", "%", "79.38%"),  # half-up on Decimal, not through a binary float
     (0, "rate", "%", "0%"),
     (936292.39, "area", "平方米", "936292.39平方米"),
     (3.46, "days", "工作日", "3.5个工作日"),
     (4.0, "hours", "小时", "4小时"),
     (None, "count", "宗", "数据缺失"),
-    (0.5, "", "", "0.5"),  # not in the catalogue
+    ("n/a", "count", "宗", "n/a宗"),  # not a number: shown as registered, not an error
 ]
 
 
-@pytest.mark.parametrize("with_report_layer", [True, False])
-def test_figures_print_as_in_the_pdf(
-    with_report_layer: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The portal's fallback formatting agrees with the report layer's."""
-    if with_report_layer:
-        pytest.importorskip("urbanreport.reports.narrative")
-    else:
-        monkeypatch.setattr(store, "_narrative", lambda: None)
+def test_figures_print_as_in_the_pdf() -> None:
+    """Headline figures go through the one formatter the PDF uses."""
+    base = catalogue.indicator("enforcement.penalty_cases")
     for value, kind, unit, expected in FIGURES:
-        assert store.format_figure(value, kind, unit) == expected, (value, kind)
+        indicator = dataclasses.replace(base, kind=kind, unit=unit)
+        assert views.figure_text(indicator, value) == expected, (value, kind)
+        if value is not None and expected != "n/a宗":
+            assert formatting.figure(indicator, value) == expected
+    assert views.figure_text(None, 0.5) == "0.5"  # a key not in the catalogue
+    assert views.figure_text(None, None) == "数据缺失"
 
 
 def test_time_and_size_formats() -> None:
@@ -818,10 +541,24 @@ def test_serve_binds_to_loopback_by_default(site: Site, monkeypatch: pytest.Monk
         seen["host"], seen["port"] = self.config.host, self.config.port
 
     monkeypatch.setattr(uvicorn.Server, "run", fake_run)
-    portal_app.serve(site.settings())
+    monkeypatch.setattr(server, "install_audit_log", lambda: None)  # see its own test
+    server.serve(site.settings())
     assert seen == {"host": "127.0.0.1", "port": 8000}
-    portal_app.serve(site.settings(), host="0.0.0.0", port=9001)
-    assert seen == {"host": "0.0.0.0", "port": 9001}
+
+
+def test_serve_refuses_other_addresses_without_accounts(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: seen.update(host=self.config.host))
+    monkeypatch.setattr(server, "install_audit_log", lambda: None)
+    with pytest.raises(ValueError, match="尚未创建任何账户") as refused:
+        server.serve(site.settings(), host="0.0.0.0", port=9001)
+    assert "urbanreport user add" in str(refused.value)
+    assert seen == {}
+    add_staff(security_for(site.settings()), ("admin",))
+    server.serve(site.settings(), host="0.0.0.0", port=9001)
+    assert seen == {"host": "0.0.0.0"}
 
 
 def test_cli_serve_passes_none_for_config(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -829,7 +566,7 @@ def test_cli_serve_passes_none_for_config(monkeypatch: pytest.MonkeyPatch) -> No
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(
-        portal_app, "serve", lambda settings, host, port: seen.update(host=host, port=port)
+        server, "serve", lambda settings, host, port: seen.update(host=host, port=port)
     )
     assert cli.main(["serve"]) == 0
     assert seen == {"host": None, "port": None}
@@ -837,18 +574,38 @@ def test_cli_serve_passes_none_for_config(monkeypatch: pytest.MonkeyPatch) -> No
     assert seen == {"host": "0.0.0.0", "port": 8080}
 
 
-def test_access_log_hides_tokens() -> None:
-    import logging
+def test_serve_writes_audit_entries_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    audit = logging.getLogger("urbanreport.audit")
+    before, level = list(audit.handlers), audit.level
+    try:
+        server.install_audit_log()
+        server.install_audit_log()  # once only
+        assert len(audit.handlers) == len(before) + 1
+        audit.info('{"seq": 1, "action": "login"}')
+        assert 'urbanreport.audit {"seq": 1, "action": "login"}' in capfd.readouterr().err
+    finally:
+        for handler in audit.handlers[len(before) :]:
+            audit.removeHandler(handler)
+        audit.setLevel(level)
 
+
+def test_access_log_hides_credentials_in_urls() -> None:
     record = logging.LogRecord(
         "uvicorn.access",
         logging.INFO,
         __file__,
         1,
         '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "GET", "/download/2023/2023-annual?x=1&token=s3cret", "1.1", 200),
+        (
+            "127.0.0.1:5000",
+            "GET",
+            "/download/2023/2023-annual?x=1&token=s3cret&Password=hunter2&monkey=ok",
+            "1.1",
+            400,
+        ),
         None,
     )
-    assert portal_app._RedactTokens().filter(record)
-    assert "s3cret" not in record.getMessage()
-    assert "token=***" in record.getMessage()
+    assert server.RedactSecrets().filter(record)
+    message = record.getMessage()
+    assert "s3cret" not in message and "hunter2" not in message
+    assert "token=***" in message and "Password=***" in message and "monkey=ok" in message

@@ -1,4 +1,5 @@
-"""End to end in a real browser: staff open the portal, pick 2023 and download the annual report.
+"""End to end in a real browser: staff open the portal, pick 2023 and download the annual report;
+an editor signs in, downloads, publishes and signs out; an admin reads the audit log.
 
 Debian's headless Chromium driven by Playwright (Playwright's own browser download is not
 used). Screenshots land in ``test-output/`` for a person to look at: the fiscal-year page must
@@ -18,13 +19,17 @@ from pathlib import Path
 import pytest
 
 from tests.factories import REPO_ROOT
-from tests.test_portal import (
+from tests.portal_helpers import (
     ANNUAL_TITLE,
     DEJAVU,
+    FAST_HASHER,
+    PASSWORDS,
     Site,
+    add_staff,
     build_site,
     live_server,
     make_pdf,
+    security_of,
 )
 from urbanreport.portal.app import create_app
 
@@ -209,5 +214,125 @@ def test_download_annual_report_in_chromium(browser_site: tuple[Site, Path | Non
             browser.close()
 
     assert problems == []
+    if cjk is None:
+        pytest.xfail("reports.fonts 不可用：中文字体未验证（页面以拉丁字体代替）")
+
+
+def watch(page, problems: list[str], allowed: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    """Collect console errors, failed requests and 4xx/5xx answers (except ``allowed`` URLs)."""
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on(
+        "response",
+        lambda r: (
+            r.status >= 400
+            and not r.url.endswith(allowed)
+            and problems.append(f"{r.status} {r.url}")
+        ),
+    )
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+
+
+def sign_in_page(page, base: str, name: str) -> None:  # noqa: ANN001
+    page.goto(base + "/login")
+    page.get_by_label("账户名").fill(name)
+    page.get_by_label("密码").fill(PASSWORDS[name])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + "/")
+
+
+def test_sign_in_download_publish_sign_out_in_chromium(
+    browser_site: tuple[Site, Path | None],
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("需要 Debian 的 chromium：make browser（root）或 apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    site, cjk = browser_site
+    font = cjk or DEJAVU
+    app = create_app(site.settings(), font_resolver=lambda role: font, hasher=FAST_HASHER)
+    security = security_of(app)
+    add_staff(security)
+    security.sign_in("editor", "Wrong-Pass-2024", "10.20.30.40")  # something to see in the log
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    annual = site.index(2023)["reports"]["2023"]
+    on_disk = (site.reports / "2023" / annual["file"]).read_bytes()
+    problems: list[str] = []
+
+    with live_server(app) as base, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(
+                accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900}
+            )
+            page = context.new_page()
+            watch(page, problems)
+
+            # signed out, the portal leads to the login page and back
+            page.goto(base + "/reports/2023")
+            page.wait_for_url(base + "/login?next=/reports/2023")
+            page.evaluate("document.fonts.ready.then(() => true)")
+            page.screenshot(path=str(OUTPUT_DIR / "portal-login.png"), full_page=True)
+            page.get_by_label("账户名").fill("editor")
+            page.get_by_label("密码").fill(PASSWORDS["editor"])
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url(base + "/reports/2023")
+            assert page.locator("header .who").inner_text().startswith("editor")
+            card = page.locator("section.panel").filter(has_text="年度报告").first
+            assert card.locator(".state").inner_text() == "内部（未发布）"
+
+            with page.expect_download() as download_info:
+                card.get_by_role("link", name="下载 PDF").click()
+            saved = Path(download_info.value.path())
+            assert download_info.value.suggested_filename == f"{ANNUAL_TITLE}.pdf"
+            assert hashlib.sha256(saved.read_bytes()).digest() == hashlib.sha256(on_disk).digest()
+
+            card.get_by_role("button", name="发布第3版").click()
+            page.wait_for_url(base + "/reports/2023")
+            card = page.locator("section.panel").filter(has_text="年度报告").first
+            assert card.locator(".state").inner_text() == "已发布"
+            page.screenshot(path=str(OUTPUT_DIR / "portal-published.png"), full_page=True)
+
+            page.get_by_role("button", name="退出登录").click()
+            page.wait_for_url(base + "/login")
+            page.goto(base + "/reports/2023")
+            page.wait_for_url(base + "/login?next=/reports/2023")
+
+            # a viewer now sees the published annual report, and no internal brief
+            viewer = context.new_page()
+            watch(viewer, problems)
+            sign_in_page(viewer, base, "viewer")
+            viewer.goto(base + "/reports/2023")
+            assert viewer.get_by_role("heading", name=ANNUAL_TITLE).is_visible()
+            assert viewer.locator(".month.missing").count() == 12
+            assert viewer.get_by_role("button", name="发布第3版").count() == 0
+            viewer.screenshot(path=str(OUTPUT_DIR / "portal-viewer.png"), full_page=True)
+            viewer.get_by_role("button", name="退出登录").click()
+
+            # the admin reads what happened
+            admin = context.new_page()
+            watch(admin, problems)
+            sign_in_page(admin, base, "admin")
+            admin.get_by_role("link", name="审计日志").click()
+            admin.wait_for_url(base + "/admin/audit")
+            admin.evaluate("document.fonts.ready.then(() => true)")
+            rows = admin.locator("table.audit tbody tr").all_inner_texts()
+            assert any("发布" in r and "editor" in r for r in rows)
+            assert any("下载" in r and "editor" in r for r in rows)
+            assert any("10.20.30.40" in r and "失败" in r for r in rows)
+            assert "哈希链校验通过" in admin.locator(".chain-ok").inner_text()
+            admin.screenshot(path=str(OUTPUT_DIR / "portal-audit.png"), full_page=True)
+            admin.get_by_role("link", name="用户管理").click()
+            admin.wait_for_url(base + "/admin/users")
+            admin.screenshot(path=str(OUTPUT_DIR / "portal-users.png"), full_page=True)
+            context.close()
+        finally:
+            browser.close()
+
+    assert problems == []
+    entries = [(e.actor, e.action, e.result) for e in security.audit.entries()]
+    for expected in (("editor", "login", "ok"), ("editor", "download", "ok")):
+        assert expected in entries
+    assert ("editor", "publish", "ok") in entries and ("editor", "logout", "ok") in entries
     if cjk is None:
         pytest.xfail("reports.fonts 不可用：中文字体未验证（页面以拉丁字体代替）")

@@ -4,6 +4,9 @@ The report builder replaces a PDF by writing a temp file and renaming it over th
 portal streams from the descriptor it opened, so a rename in the middle of a download must not
 change what that download receives. Clients read slowly here so that renames really do land
 mid-download, and the test checks that they did.
+
+Both run behind sign-in, with an editor's API token: every download also verifies the token and
+appends an audit entry, so the audit chain is written concurrently too, and must stay whole.
 """
 
 from __future__ import annotations
@@ -18,9 +21,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from tests.test_portal import atomic_write, build_site, fixed_fonts, live_server, make_pdf
-from urbanreport.portal.app import create_app
+from tests.portal_helpers import (
+    TEST_ACTOR,
+    add_staff,
+    atomic_write,
+    build_site,
+    live_server,
+    make_app,
+    make_pdf,
+    security_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -78,18 +90,26 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def editor_headers(app: FastAPI) -> dict[str, str]:
+    security = security_of(app)
+    add_staff(security, ("editor",))
+    _, token = security.create_token(TEST_ACTOR, "editor")
+    return {"authorization": f"Bearer {token}"}
+
+
 def test_downloads_during_regeneration_are_whole(tmp_path: Path) -> None:
     variants = [make_pdf(f"variant {i}", noise_bytes=PDF_NOISE_BYTES) for i in range(VARIANTS)]
     hashes = {hashlib.sha256(v).hexdigest() for v in variants}
     assert len(hashes) == VARIANTS
     site = build_site(tmp_path, annual_pdf=variants[0])
-    app = create_app(site.settings(), font_resolver=fixed_fonts())
+    app = make_app(site)
+    headers = editor_headers(app)
 
     with live_server(app) as base:
         writer = Regenerator(site.reports, site, variants)
 
         def download(_: int) -> Result:
-            with httpx.Client(base_url=base, timeout=30) as client:
+            with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
                 before = writer.current()
                 with client.stream("GET", "/download/2023/2023-annual") as response:
                     chunks = []
@@ -126,6 +146,9 @@ def test_downloads_during_regeneration_are_whole(tmp_path: Path) -> None:
         digest = hashlib.sha256(body).hexdigest()
         assert digest in hashes, "a download mixed two versions"
         assert result.headers["etag"] == f'"{digest}"', "headers describe another version"
+    audit = security_of(app).audit
+    assert sum(e.action == "download" for e in audit.entries()) == DOWNLOADS
+    assert audit.verify().ok
     spanning = sum(r.generation_after > r.generation_before for r in results)
     assert spanning >= DOWNLOADS // 2, f"only {spanning} downloads overlapped a regeneration"
     assert writer.generation >= 10
@@ -135,12 +158,13 @@ def test_downloads_during_regeneration_are_whole(tmp_path: Path) -> None:
 def test_abandoned_downloads_release_their_files(tmp_path: Path) -> None:
     pdf = make_pdf("large", noise_bytes=PDF_NOISE_BYTES)
     site = build_site(tmp_path, annual_pdf=pdf)
-    app = create_app(site.settings(), font_resolver=fixed_fonts())
+    app = make_app(site)
+    headers = editor_headers(app)
     with live_server(app) as base:
         fds_before = open_fds()
         for _ in range(20):
             with (
-                httpx.Client(base_url=base, timeout=10) as client,
+                httpx.Client(base_url=base, timeout=10, headers=headers) as client,
                 client.stream("GET", "/download/2023/2023-annual") as response,
             ):
                 assert response.status_code == 200
@@ -151,4 +175,5 @@ def test_abandoned_downloads_release_their_files(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert open_fds() <= fds_before + 2
         # and the server still answers
-        assert httpx.get(base + "/download/2023/2023-annual").content == pdf
+        assert httpx.get(base + "/download/2023/2023-annual", headers=headers).content == pdf
+        assert httpx.get(base + "/download/2023/2023-annual").status_code == 303

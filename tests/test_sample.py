@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +25,7 @@ import polars as pl
 import pytest
 import zhconv
 
+from tests.factories import make_settings
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.sample import SOURCES, write_sample
 
@@ -422,6 +424,102 @@ def test_personal_data_is_fake_but_well_formed(parsed) -> None:
         assert pid[17] == "10X98765432"[total % 11], pid
     names = [c["party_name"] for c in cases.values() if c.get("party_name")]
     assert all(2 <= len(n) <= 3 or n.endswith("有限公司") for n in names)
+
+
+def test_workbooks_carry_the_export_time_not_the_clock(sample) -> None:
+    """xlsxwriter stamps the document with the clock unless told otherwise."""
+    path = sample.source_inbox("permits") / "行政许可办件_2023-07.xlsx"
+    with zipfile.ZipFile(path) as book:
+        core = book.read("docProps/core.xml").decode("utf-8")
+        app = book.read("docProps/app.xml").decode("utf-8")
+        assert {i.date_time for i in book.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    stamps = re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]+)<", core)
+    assert stamps == ["2023-07-31T18:00:00Z"] * 2  # 2023-08-01 02:00 Beijing time
+    assert "<Company>汕头市龙湖区城市管理和综合执法局</Company>" in app
+
+
+# --- the configured district and dictionaries --------------------------------------------------
+
+#: Another district of the city, with towns among its divisions and dictionaries of its own.
+CHAOYANG = """
+[bureau]
+name = "汕头市潮阳区城市管理和综合执法局"
+district = "潮阳区"
+division_code = "440513"
+
+[district]
+streets = ["文光街道", "棉北", "城南街道", "金浦", "海门镇", "谷饶镇", "贵屿镇", "關埠鎮"]
+
+[dictionaries]
+enforcement_categories = ["市容环境卫生", "占道经营", "违法建设", "燃气安全"]
+permit_items = ["临时占用城市道路审批", "城市建筑垃圾处置核准", "燃气经营许可"]
+dcm_sources = ["监督员上报", "12345热线", "智慧城管巡查"]
+"""
+
+
+@pytest.fixture(scope="module")
+def chaoyang(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = make_settings(tmp_path_factory.mktemp("chaoyang"), CHAOYANG)
+    write_sample(settings, [2023])
+    return settings
+
+
+def test_the_sample_writes_the_configured_streets_and_dictionaries(chaoyang: Settings) -> None:
+    assert chaoyang.streets == [
+        "文光",
+        "棉北",
+        "城南",
+        "金浦",
+        "海门镇",
+        "谷饶镇",
+        "贵屿镇",
+        "关埠镇",
+    ]
+    cases, refused = enforcement(chaoyang)  # refuses any street that is not configured
+    assert refused <= 10  # the deliberately bad rows only
+    assert {c["street"] for c in cases.values()} == set(chaoyang.streets)
+    assert {c["category"] for c in cases.values()} == {
+        "市容环境卫生",
+        "占道经营",
+        "违法建设",
+        "燃气安全",
+    }
+    raw = {r["street"] for r in read_source(chaoyang, "enforcement")}
+    assert {"海门镇", "文光街道"} <= raw and "海门镇街道" not in raw  # a town keeps its own suffix
+    granted, _ = permits(chaoyang)
+    assert {p["item_name"] for p in granted.values()} == {
+        "临时占用城市道路审批", "城市建筑垃圾处置核准", "燃气经营许可",
+    }  # fmt: skip
+    frame = dcm_cases(dcm(chaoyang))
+    assert set(frame["source"].unique()) == {"监督员上报", "12345热线", "智慧城管巡查"}
+    sites, _ = demolition(chaoyang)
+    assert {s["street"] for s in sites.values()} == set(chaoyang.streets)
+    assert all(s["address"].startswith("潮阳区") for s in sites.values())
+
+
+def test_another_district_is_not_calibrated_to_the_published_figures(chaoyang) -> None:
+    """Only the district whose report the sample reproduces is calibrated: another one is
+    drawn around the same volumes per street (8 streets here, 10 in 龙湖区), and its record
+    keys carry its own initials."""
+    cases, _ = enforcement(chaoyang)
+    punished = penalties(cases)
+    assert abs(len(punished) - 936 * 8 / 10) <= 0.02 * 936 * 8 / 10
+    assert sum(c["fine"] for c in punished) != Decimal("3009408")
+    assert all(key.startswith("CYCF20") for key in cases)
+
+
+def test_the_wrong_street_is_a_real_street_of_a_neighbouring_district(chaoyang, sample) -> None:
+    """The target the ingest must refuse names the first street of another district of the
+    city (in division-code order) that is not one of the configured streets."""
+    for settings, expected in ((chaoyang, "金霞街道"), (sample, "石炮台街道")):
+        streets = {r["street"] for r in read_source(settings, "demolition_targets")}
+        assert streets - {"全区", *settings.streets} == {expected}
+
+
+def test_a_dictionary_without_a_value_the_sample_needs_is_refused(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, '[dictionaries]\npermit_channels = ["窗口", "自助终端"]\n')
+    with pytest.raises(ValueError, match="permit_channels"):
+        write_sample(settings, [2023])
 
 
 # --- the published 2023 figures, straight from the files ---------------------------------------

@@ -11,6 +11,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from urbanreport.core.config import Settings, load_settings
 
@@ -36,9 +37,9 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.ingest.batches import format_summary, ingest_all
+    from urbanreport.ingest.batches import format_summary, ingest_all, pull_http
 
-    summary = ingest_all(settings, full_refresh=args.full_refresh)
+    summary = ingest_all(settings, pull_http(settings, full_refresh=args.full_refresh))
     print(format_summary(summary))
     return 0
 
@@ -52,13 +53,14 @@ def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.indicators import Period, compute_for, format_table
+    from urbanreport.indicators import Period, compute_for
+    from urbanreport.terminal import indicators_table
 
     result = compute_for(settings, Period.parse(args.period))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print(format_table(result))
+        print(indicators_table(result))
     return 0
 
 
@@ -96,7 +98,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.portal.app import serve
+    from urbanreport.portal.server import serve
 
     serve(settings, host=args.host, port=args.port)
     return 0
@@ -108,6 +110,67 @@ def cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
     for path in write_docs():
         print(path)
     return 0
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.check import Limits, check_file
+    from urbanreport.check.annotate import write_annotated
+    from urbanreport.terminal import check_report
+
+    source = Path(args.file)
+    result = check_file(settings, source, args.period)
+    if args.annotated and result.draft.format != "docx":
+        raise ValueError(
+            f"{source.name} 不是 Word 文稿，无法生成批注副本 (--annotated is for .docx)"
+        )
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(check_report(result))
+    if args.annotated:
+        out = write_annotated(result, source, Path(args.annotated), Limits.from_settings(settings))
+        print(f"批注副本：{out}", file=sys.stderr if args.json else sys.stdout)
+    return 1 if result.mismatches else 0
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.portal.commands import run_user
+
+    return run_user(settings, args)
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.portal.commands import run_audit
+
+    return run_audit(settings, args)
+
+
+def _add_portal_parsers(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """`user` (accounts of the portal) and `audit` (its audit log)."""
+    users = add("user", cmd_user, "管理门户账户：新建、列出、停用、改密码、API 令牌")
+    sub = users.add_subparsers(dest="user_command", required=True)
+    p = sub.add_parser("add", help="新建账户")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["viewer", "editor", "admin"])
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    sub.add_parser("list", help="列出账户")
+    for name, help_ in (("disable", "停用账户"), ("enable", "重新启用账户")):
+        sub.add_parser(name, help=help_).add_argument("name")
+    p = sub.add_parser("passwd", help="修改密码（并解除锁定）")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    p = sub.add_parser("token", help="签发 API 令牌（只显示一次，在最后一行）")
+    p.add_argument("name")
+    p.add_argument("--label", default="", help="用途说明，如 省平台")
+    sub.add_parser("tokens", help="列出账户的 API 令牌").add_argument("name")
+    p = sub.add_parser("revoke", help="吊销 API 令牌")
+    p.add_argument("name")
+    p.add_argument("token_id")
+
+    p = add("audit", cmd_audit, "查看或校验门户审计日志")
+    p.add_argument("--since", help="起始日期 YYYY-MM-DD（北京时间）")
+    p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
+    p.add_argument("--verify", action="store_true", help="校验哈希链，发现改动时退出码为 1")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,14 +218,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
 
     add("docs", cmd_docs, "由数据契约和指标目录重新生成 docs/ 下的用户文档")
+
+    p = add("check", cmd_check, "核对文稿（.docx/.txt/.pdf）中的每个数字与库内数值是否一致")
+    p.add_argument("file", help="文稿文件")
+    p.add_argument("--period", required=True, help="统计期：2023 或 2023-07")
+    p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
+    p.add_argument(
+        "--annotated", metavar="OUT", help="为 Word 文稿写出批注副本（标出不一致的数字）"
+    )
+
+    _add_portal_parsers(add)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
     try:
+        settings = load_settings()  # a configuration error is a message too
         return args.func(settings, args)
+    except BrokenPipeError:  # `urbanreport indicators … | head`: the reader has seen enough
+        sys.stderr.close()
+        return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         # Errors meant for people (bad period, busy warehouse, missing data) without a traceback.
         print(f"错误：{exc}", file=sys.stderr)

@@ -14,6 +14,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from urbanreport.core.normalize import normalize_dictionary, normalize_text
+
 # Package resources, so an installed wheel works from any folder (no checkout paths).
 PACKAGE_DIR = Path(str(files("urbanreport")))
 SQL_DIR = Path(str(files("urbanreport.sql")))
@@ -32,6 +34,29 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def _normalize_dictionaries(data: dict[str, Any]) -> dict[str, Any]:
+    """The streets and dictionaries as the ingest matches incoming values: normalised alike.
+
+    Why here: a configured `鷗汀街道` or `佔道經營` is then stored as `鸥汀` / `占道经营`, the very
+    value an incoming row normalises to, so a configured name always matches itself.
+    """
+    district = dict(data["district"])
+    district["streets"] = normalize_dictionary(district["streets"], "district.streets", True)
+    district["whole_district"] = normalize_text(str(district["whole_district"]))
+    dictionaries: dict[str, Any] = {}
+    for key, values in data["dictionaries"].items():
+        where = f"dictionaries.{key}"
+        if isinstance(values, dict):  # values by parent (dcm_categories by case class)
+            parents = normalize_dictionary(values, where)
+            dictionaries[key] = {
+                parent: normalize_dictionary(children, f"{where}.{raw}")
+                for parent, (raw, children) in zip(parents, values.items(), strict=True)
+            }
+        else:
+            dictionaries[key] = normalize_dictionary(values, where)
+    return data | {"district": district, "dictionaries": dictionaries}
 
 
 @dataclass(frozen=True)
@@ -91,4 +116,4 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     if override_path.is_file():
         with override_path.open("rb") as fh:
             data = _merge(data, tomllib.load(fh))
-    return Settings(home=home_path, data=data)
+    return Settings(home=home_path, data=_normalize_dictionaries(data))

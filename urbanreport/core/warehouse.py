@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -64,7 +65,7 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def _write_lock(settings: Settings) -> Iterator[None]:
+def _flock(settings: Settings) -> Iterator[None]:
     settings.home.mkdir(parents=True, exist_ok=True)
     lock_path = settings.home / "warehouse.lock"
     timeout = float(settings["ingest"]["lock_timeout_seconds"])
@@ -96,10 +97,45 @@ def _write_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+# Lock files this process holds, with how many `exclusive` blocks are open on each.
+_HELD: dict[Path, int] = {}
+_HELD_GUARD = threading.Lock()
+
+
+@contextmanager
+def exclusive(settings: Settings) -> Iterator[None]:
+    """Hold the single-writer lock; re-entrant within this process.
+
+    Why re-entrant: a flow run holds the lock across all its steps (no other run may write or
+    register reports in between), while each step opens its own connection with `writer`.
+    flock would make the second acquisition in the same process wait for the first forever.
+    """
+    path = settings.home.resolve() / "warehouse.lock"
+    with _HELD_GUARD:
+        nested = _HELD.get(path, 0) > 0
+        if nested:
+            _HELD[path] += 1
+    if nested:
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                _HELD[path] -= 1
+        return
+    with _flock(settings):
+        with _HELD_GUARD:
+            _HELD[path] = 1
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                del _HELD[path]
+
+
 @contextmanager
 def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, held under the single-writer lock, with the schema in place."""
-    with _write_lock(settings):
+    with exclusive(settings):
         con = duckdb.connect(str(settings.warehouse_path))
         try:
             con.execute(sql_text("schema.sql"))

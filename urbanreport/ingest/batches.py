@@ -34,6 +34,7 @@ from urbanreport.core import warehouse
 from urbanreport.core.config import SOURCES, Settings
 from urbanreport.core.normalize import STREET_SUFFIX, match_dictionary
 from urbanreport.core.workdays import refresh_calendar
+from urbanreport.ingest import http_source
 
 log = logging.getLogger(__name__)
 
@@ -703,17 +704,41 @@ def ingest_source(
     return [ingest_file(con, settings, source, p) for p in discover_files(settings, source)]
 
 
-def ingest_all(settings: Settings, full_refresh: bool = False) -> dict[str, list[BatchResult]]:
-    """Everything new in the inbox, plus the HTTP source when configured, under the write lock."""
-    from urbanreport.ingest.http_source import pull_dcm_cases
+def ingest_pull(
+    con: duckdb.DuckDBPyConnection, settings: Settings, pulled: http_source.Pull | None
+) -> BatchResult | None:
+    """Load a saved HTTP pull as one batch; its watermark moves in the same transaction."""
+    if pulled is None:
+        return None
+    return ingest_file(con, settings, http_source.SOURCE, pulled.path, watermark=pulled.watermark)
 
+
+def watermark(settings: Settings) -> dt.datetime | None:
+    """The HTTP source's watermark, read under the write lock for a moment only."""
+    if not settings.http_base_url:
+        return None
+    with warehouse.writer(settings) as con:
+        return http_source.current_watermark(con)
+
+
+def pull_http(
+    settings: Settings, *, full_refresh: bool = False, since: dt.datetime | None = None
+) -> http_source.Pull | None:
+    """Pull the HTTP source with the write lock released (a pull may retry for minutes)."""
+    return http_source.pull(settings, watermark(settings), full_refresh=full_refresh, since=since)
+
+
+def ingest_all(
+    settings: Settings, pulled: http_source.Pull | None = None
+) -> dict[str, list[BatchResult]]:
+    """Everything new in the inbox, plus a saved HTTP pull, under the write lock."""
     results: dict[str, list[BatchResult]] = {}
     with warehouse.writer(settings) as con:
         for source in SOURCES:
             results[source] = ingest_source(con, settings, source)
-        pulled = pull_dcm_cases(con, settings, full_refresh=full_refresh)
-        if pulled is not None:
-            results["dcm_cases"].append(pulled)
+        loaded = ingest_pull(con, settings, pulled)
+        if loaded is not None:
+            results[http_source.SOURCE].append(loaded)
         refresh_calendar(con, settings)
     return results
 

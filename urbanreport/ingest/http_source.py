@@ -7,6 +7,10 @@ hands that file to the same loader the inbox files use, so HTTP records are vali
 and merged by the same SQL. The loader advances the watermark in the transaction that merges
 the batch, so a failed or interrupted pull never moves it: the next pull simply asks again.
 
+Why the pull touches no warehouse: it can take minutes (paging, retries with back-off), and the
+warehouse has one writer. The caller reads the watermark, pulls with the write lock released,
+then loads the saved file under the lock (`urbanreport.ingest.batches.ingest_pull`).
+
 The bearer token never appears in logs or exception messages; errors name the URL instead.
 """
 
@@ -17,26 +21,22 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import duckdb
 import httpx
 
+from urbanreport.core import clock
+from urbanreport.core.clock import SHANGHAI, local_naive
 from urbanreport.core.config import Settings
-
-if TYPE_CHECKING:  # imported lazily at run time: flows.ingest may itself import this module
-    from urbanreport.ingest.batches import BatchResult
 
 log = logging.getLogger(__name__)
 
 SOURCE = "dcm_cases"
-
-# Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for
-# every record the platform holds and does not depend on the tz database being installed.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # What "everything" means when there is no watermark: the parameter is always sent, because the
 # platform's interface documents it as part of every request.
@@ -70,20 +70,13 @@ class HttpSourceAuthError(HttpSourceError):
 # --- time helpers ---------------------------------------------------------------------------
 
 
-def to_local_naive(value: datetime) -> datetime:
-    """Asia/Shanghai wall time without tzinfo: how the warehouse stores every timestamp."""
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(SHANGHAI).replace(tzinfo=None)
-
-
 def format_since(value: datetime) -> str:
     """ISO 8601 with the +08:00 offset, so the platform cannot misread local time as UTC.
 
     Microseconds are kept when present: truncating them would make a strict "newer than" query
     return the watermark record again on every pull.
     """
-    return to_local_naive(value).replace(tzinfo=SHANGHAI).isoformat()
+    return local_naive(value).replace(tzinfo=SHANGHAI).isoformat()
 
 
 def parse_updated_at(value: Any) -> datetime | None:
@@ -95,7 +88,7 @@ def parse_updated_at(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return to_local_naive(datetime.fromisoformat(value.strip()))
+        return local_naive(datetime.fromisoformat(value.strip()))
     except ValueError:
         return None
 
@@ -277,38 +270,42 @@ def _pull_path(directory: Path, started: datetime, count: int) -> Path:
     return path
 
 
-def pull_dcm_cases(
-    con: duckdb.DuckDBPyConnection,
+@dataclass(frozen=True)
+class Pull:
+    """A saved pull: the audit file, and the watermark its batch moves to once it commits."""
+
+    path: Path
+    watermark: datetime | None
+
+
+def pull(
     settings: Settings,
+    watermark: datetime | None,
     *,
     full_refresh: bool = False,
     since: datetime | None = None,
-) -> BatchResult | None:
-    """Pull what changed on the platform, save it under pulls/ and load it as one batch.
+) -> Pull | None:
+    """Pull what changed on the platform since `watermark` and save it under pulls/.
 
     Returns None when the HTTP source is not configured (empty base URL) or nothing newer
-    arrived; no file is written then. The starting point is the watermark; without one (first
-    pull) it is `since`, else everything. `full_refresh` ignores the watermark: it pulls from
-    `since` if given, else everything. The watermark never moves backwards (the loader keeps
-    the greater of the stored and the new value), so re-pulling old records cannot make the
-    next pull ask for them again.
-
-    The caller holds the warehouse write lock (`warehouse.writer`).
+    arrived; no file is written then. Without a watermark (first pull) the start is `since`,
+    else everything. `full_refresh` ignores the watermark: it pulls from `since` if given, else
+    everything. The watermark never moves backwards (the loader keeps the greater of the stored
+    and the new value), so re-pulling old records cannot make the next pull ask for them again.
     """
     base_url = settings.http_base_url
     if not base_url:
         log.info("数字城管平台未配置，跳过HTTP拉取 (HTTP source not configured)")
         return None
     http = settings["http"]
-    watermark = None if full_refresh else current_watermark(con)
-    start = watermark or since or EARLIEST
+    start = (None if full_refresh else watermark) or since or EARLIEST
     log.info(
         "数字城管平台拉取开始：updated_since=%s%s (pull started)",
         format_since(start),
         "（全量）" if full_refresh else "",
     )
 
-    started = datetime.now(SHANGHAI).replace(tzinfo=None)
+    started = local_naive(clock.now())
     directory = settings.home / "pulls" / SOURCE
     directory.mkdir(parents=True, exist_ok=True)
     # Hidden temp name in the same directory: the rename is atomic, and nothing that lists
@@ -366,7 +363,4 @@ def pull_dcm_cases(
         path.name,
         max_seen.isoformat() if max_seen else "不变",
     )
-
-    from urbanreport.ingest.batches import ingest_file
-
-    return ingest_file(con, settings, SOURCE, path, watermark=max_seen)
+    return Pull(path, max_seen)

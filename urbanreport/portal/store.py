@@ -1,4 +1,6 @@
-"""The portal's read-only view of the report registry, and the only way it opens a file.
+"""The portal's view of the report registry, and the only way it opens a file.
+
+It reads the registry, and writes one thing to it: the publishing state of a version.
 
 Why this module exists: a download portal that turns URLs into paths is one typo away from
 serving ``/etc/passwd``. Here a URL never becomes a path. A report is looked up by fiscal year
@@ -14,66 +16,33 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import re
 import stat
 import threading
-import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from urbanreport.core.config import SQL_DIR
+from urbanreport.core.clock import SHANGHAI
+from urbanreport.reports import registry
 
 log = logging.getLogger(__name__)
-
-#: Beijing time: the bureau's clock for every date it reads (China has no daylight saving).
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-CATALOGUE_FILE = SQL_DIR / "indicators" / "catalogue.toml"
-_YEAR_DIR = re.compile(r"^\d{4}$")
 
 
 # --- the registry --------------------------------------------------------------------------
 
 
-def _builder_registry() -> Any | None:
-    """The report builder's registry module, if it is installed.
-
-    Reading through it keeps one definition of the index format; the small reader below is the
-    fallback for a checkout where the builder is absent (the portal can still serve what is on
-    disk).
-    """
-    try:
-        from urbanreport.reports import registry
-    except ImportError:
-        return None
-    if hasattr(registry, "load_index") and hasattr(registry, "fiscal_years"):
-        return registry
-    return None
-
-
-def _read_index(reports_dir: Path, fiscal_year: int) -> dict[str, Any]:
-    with (reports_dir / str(fiscal_year) / "index.json").open("rb") as fh:
-        return json.load(fh)
-
-
 def load_index(reports_dir: Path, fiscal_year: int) -> dict[str, Any]:
     """The raw index of one fiscal year, or ``{}`` when it is absent or unreadable.
 
-    A broken index is logged, not raised: one bad year must not take the whole portal down.
+    Read through the builder's registry, the one definition of the index format. A broken
+    index is logged, not raised: one bad year must not take the whole portal down.
     """
-    registry = _builder_registry()
     try:
-        if registry is not None:
-            data = registry.load_index(reports_dir, fiscal_year)
-        else:
-            data = _read_index(reports_dir, fiscal_year)
+        data = registry.load_index(reports_dir, fiscal_year)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, TypeError, KeyError):
@@ -84,29 +53,33 @@ def load_index(reports_dir: Path, fiscal_year: int) -> dict[str, Any]:
 
 def fiscal_years(reports_dir: Path) -> list[int]:
     """Fiscal years that have an index, newest first."""
-    registry = _builder_registry()
-    years: list[int] = []
     try:
-        if registry is not None:
-            years = [int(y) for y in registry.fiscal_years(reports_dir)]
-        elif reports_dir.is_dir():
-            years = [
-                int(p.name)
-                for p in reports_dir.iterdir()
-                if _YEAR_DIR.match(p.name) and (p / "index.json").is_file()
-            ]
+        years = [int(y) for y in registry.fiscal_years(reports_dir)]
     except (OSError, ValueError, TypeError):
         log.exception("无法列出报告目录 %s", reports_dir)
         return []
     return sorted(set(years), reverse=True)
 
 
+PUBLISHED = "published"
+INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The last publishing decision on one version: who set which state, and when."""
+
+    state: str  # PUBLISHED | INTERNAL (withdrawn)
+    by: str
+    at: str
+
+
 @dataclass(frozen=True)
 class Version:
-    """An older version of a report.
+    """One version of a report: the current file or an older one.
 
     ``number`` counts from the oldest retained version (1), so a version's URL does not change
-    when a newer one is added in front of it.
+    when a newer one is added in front of it. Without a publication record it is internal.
     """
 
     number: int
@@ -114,6 +87,11 @@ class Version:
     sha256: str
     size: int
     generated_at: str
+    publication: Publication | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.publication is not None and self.publication.state == PUBLISHED
 
 
 @dataclass(frozen=True)
@@ -134,7 +112,8 @@ class Report:
     data_updated_at: str
     headline: dict[str, Any] = field(default_factory=dict)
     preview: str | None = None
-    versions: tuple[Version, ...] = ()  # newest first, as registered
+    versions: tuple[Version, ...] = ()  # older ones, newest first, as registered
+    publication: Publication | None = None  # of the current file
 
     @property
     def month(self) -> int | None:
@@ -147,7 +126,19 @@ class Report:
         """The number the current file would have in the version list."""
         return len(self.versions) + 1
 
+    @property
+    def current(self) -> Version:
+        return Version(
+            self.current_version,
+            self.file,
+            self.sha256,
+            self.size,
+            self.generated_at,
+            self.publication,
+        )
+
     def version(self, number: int) -> Version | None:
+        """An older version by number (the current file is reached without a number)."""
         for version in self.versions:
             if version.number == number:
                 return version
@@ -165,32 +156,45 @@ def _str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _parse_report(fiscal_year: int, key: str, raw: Any) -> Report | None:
-    """A `Report` from one index entry, or None (logged) if it lacks what serving needs."""
-    if not isinstance(raw, dict) or not raw.get("id") or not raw.get("file"):
-        log.warning("%s 年度索引中的条目 %r 缺少 id 或 file，已忽略", fiscal_year, key)
+def _publication(index: dict[str, Any], report_id: str, sha256: str) -> Publication | None:
+    record = registry.publication_record(index, report_id, sha256) if sha256 else None
+    if record is None:
         return None
+    state = PUBLISHED if record.get("state") == PUBLISHED else INTERNAL
+    return Publication(state, _str(record.get("by")), _str(record.get("at")))
+
+
+def _versions(index: dict[str, Any], report_id: str, raw: dict[str, Any]) -> tuple[Version, ...]:
     raw_versions = raw.get("versions") or []
     if not isinstance(raw_versions, list):
         raw_versions = []
     usable = [v for v in raw_versions if isinstance(v, dict) and v.get("file")]
     total = len(usable)
-    versions = tuple(
+    return tuple(
         Version(
             number=total - i,
             file=_str(v["file"]),
             sha256=_str(v.get("sha256")),
             size=_int(v.get("size")),
             generated_at=_str(v.get("generated_at")),
+            publication=_publication(index, report_id, _str(v.get("sha256"))),
         )
         for i, v in enumerate(usable)
     )
+
+
+def _parse_report(index: dict[str, Any], fiscal_year: int, key: str, raw: Any) -> Report | None:
+    """A `Report` from one index entry, or None (logged) if it lacks what serving needs."""
+    if not isinstance(raw, dict) or not raw.get("id") or not raw.get("file"):
+        log.warning("%s 年度索引中的条目 %r 缺少 id 或 file，已忽略", fiscal_year, key)
+        return None
+    report_id = _str(raw["id"])
     headline = raw.get("headline")
     period = _str(raw.get("period") or key)
     kind = _str(raw.get("kind") or ("monthly" if "-" in period else "annual"))
     return Report(
         fiscal_year=fiscal_year,
-        id=_str(raw["id"]),
+        id=report_id,
         kind=kind,
         period=period,
         title=_str(raw.get("title") or raw["id"]),
@@ -203,7 +207,8 @@ def _parse_report(fiscal_year: int, key: str, raw: Any) -> Report | None:
         data_updated_at=_str(raw.get("data_updated_at")),
         headline=dict(headline) if isinstance(headline, dict) else {},
         preview=_str(raw.get("preview")) or None,
-        versions=versions,
+        versions=_versions(index, report_id, raw),
+        publication=_publication(index, report_id, _str(raw.get("sha256"))),
     )
 
 
@@ -214,7 +219,7 @@ def reports_of(reports_dir: Path, fiscal_year: int) -> list[Report]:
     if not isinstance(entries, dict):
         return []
     reports = [
-        r for key, raw in entries.items() if (r := _parse_report(fiscal_year, str(key), raw))
+        r for key, raw in entries.items() if (r := _parse_report(index, fiscal_year, str(key), raw))
     ]
     return sorted(reports, key=lambda r: (r.kind != "annual", r.month or 0, r.period))
 
@@ -225,6 +230,16 @@ def find_report(reports_dir: Path, fiscal_year: int, report_id: str) -> Report |
         if report.id == report_id:
             return report
     return None
+
+
+def record_publication(
+    reports_dir: Path, report: Report, version: Version, publication: Publication
+) -> bool:
+    """Write a version's state to the registry; False if that version is no longer there."""
+    record = {"state": publication.state, "by": publication.by, "at": publication.at}
+    return registry.set_publication(
+        reports_dir, report.fiscal_year, report.id, version.sha256, record
+    )
 
 
 # --- opening registered files safely ---------------------------------------------------------
@@ -335,87 +350,7 @@ def open_registered(reports_dir: Path, fiscal_year: int, relative: str) -> OpenF
     return open_file(path)
 
 
-# --- indicator names and display formats -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Indicator:
-    key: str
-    name: str
-    unit: str
-    kind: str
-
-
-def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, Indicator]:
-    """Indicator key → Chinese name and unit, from the catalogue that also drives the SQL."""
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
-        log.exception("无法读取指标目录 %s", path)
-        return {}
-    out: dict[str, Indicator] = {}
-    for item in data.get("indicator", []):
-        if isinstance(item, dict) and item.get("key"):
-            out[item["key"]] = Indicator(
-                key=item["key"],
-                name=item.get("name", item["key"]),
-                unit=item.get("unit", ""),
-                kind=item.get("kind", ""),
-            )
-    return out
-
-
-FIGURE_KINDS = frozenset({"count", "money", "area", "rate", "hours", "days"})
-
-
-def _narrative() -> Any | None:
-    """The report's own number formatting, so the portal prints figures exactly as the PDF."""
-    try:
-        from urbanreport.reports import narrative
-    except ImportError:
-        return None
-    if hasattr(narrative, "fmt_value") and hasattr(narrative, "with_unit"):
-        return narrative
-    return None
-
-
-def _plain(number: Decimal) -> str:
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def format_figure(value: Any, kind: str, unit: str) -> str:
-    """A headline figure with its unit, in the bureau's style (``936宗``, ``78.02%``).
-
-    Rates are stored as fractions (0.7802) and printed as percentages; money and areas have
-    no thousands separators and no ``.00``; a null is 数据缺失, never 0. The rules live in
-    ``reports.narrative``; the copy below only serves a checkout without the report layer.
-    """
-    if value is None or value == "":
-        return "数据缺失"
-    if kind not in FIGURE_KINDS:  # not in the catalogue: show it as registered
-        return f"{value}{unit}"
-    narrative = _narrative()
-    try:
-        if narrative is not None:
-            return str(narrative.with_unit(kind, unit, narrative.fmt_value(kind, value)))
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
-        if not number.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError, TypeError, ArithmeticError):
-        return f"{value}{unit}"
-    if kind == "rate":
-        return f"{_plain((number * 100).quantize(Decimal('0.01'), ROUND_HALF_UP))}%"
-    if kind in ("money", "area"):
-        text = _plain(number.quantize(Decimal("0.01"), ROUND_HALF_UP))
-    elif kind in ("hours", "days"):
-        text = _plain(number.quantize(Decimal("0.1"), ROUND_HALF_UP))
-    else:
-        text = _plain(number)
-    return f"{text}个工作日" if unit == "工作日" else f"{text}{unit}"
+# --- times and sizes as the pages show them ---------------------------------------------------
 
 
 def parse_time(text: str) -> datetime | None:
@@ -427,8 +362,8 @@ def parse_time(text: str) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=BEIJING)
-    return moment.astimezone(BEIJING)
+        return moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI)
 
 
 def format_time(text: str) -> str:

@@ -1,0 +1,71 @@
+"""Every output writes every figure the same way: the CLI, the Prefect artifact, the portal and
+the reports all go through `urbanreport.core.formatting`.
+
+The values are chosen on the rounding edges (0.79375 is 0.793749… as a binary float, 0.005 of a
+yuan, 3.45 working days), where a second formatter would show itself at once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from urbanreport.core import catalogue, formatting
+from urbanreport.flows import pipeline
+from urbanreport.terminal import indicators_table
+
+#: A value per kind, each on a half-way point of its rounding.
+EDGE = {
+    "count": 936,
+    "money": Decimal("496793.675"),
+    "area": Decimal("936292.385"),
+    "rate": 0.79375,
+    "hours": Decimal("12.25"),
+    "days": Decimal("3.45"),
+}
+EXPECTED = {
+    "count": "936",
+    "money": "496793.68",
+    "area": "936292.39",
+    "rate": "79.38%",
+    "hours": "12.3",
+    "days": "3.5",
+}
+
+
+def _result(period: str) -> dict[str, Any]:
+    """A result shaped like `indicators.compute`, every figure on a rounding edge."""
+    items = catalogue.indicators()
+    current = {key: EDGE[item.kind] for key, item in items.items()}
+    previous = {key: None for key in items}
+    previous["permits.online_rate"] = 0.8
+    current["demolition.campaign_progress"] = None
+    return {
+        "period": period,
+        "indicators": current,
+        "previous": previous,
+        "missing": {"demolition.campaign_progress": "统计期内没有全区专项行动目标"},
+        "empty": {"demolition.campaign_progress": "无专项行动"},
+        "provisional": [],
+        "quality": {},
+    }
+
+
+@pytest.mark.parametrize("period", ["2023", "2023-07"])
+def test_cli_and_prefect_artifact_print_the_same_text(period: str) -> None:
+    result = _result(period)
+    cli = indicators_table(result)
+    artifact = pipeline.indicator_table(result)
+    for key, item in catalogue.indicators().items():
+        text = formatting.figure(item, result["indicators"][key], result["empty"].get(key))
+        if result["indicators"][key] is not None:
+            assert text.startswith(EXPECTED[item.kind]) or text == EXPECTED[item.kind]
+        assert f"| {item.name} | {text} |" in artifact, key
+        assert text in cli, key
+    assert "无专项行动" in cli and "无专项行动" in artifact
+    # the change of a rate in 百分点, the same in both
+    change = formatting.change("rate", 0.79375, 0.8)
+    assert change == "-0.63个百分点"
+    assert change in cli and change in artifact
