@@ -177,12 +177,20 @@ def _check_role(role: str) -> None:
 
 @cache
 def web_characters() -> frozenset[int]:
-    """What :func:`font_file` covers at least: all of GB 2312 plus :data:`_WEB_BLOCKS`."""
+    """What :func:`font_file` covers at least: GB 2312, :data:`_WEB_BLOCKS`, and every
+    character of the real city, district, street and town names the project knows (some, such
+    as 鮀 and 礐, are outside GB 2312), since the portal shows them."""
+    # Imported here, not at the top: the conversion workers import this module and need none of
+    # it (the normaliser loads conversion tables).
+    from urbanreport.core.districts import districts
+
     chars = {c for lo, hi in _WEB_BLOCKS for c in range(lo, hi + 1)}
     for row in range(0xA1, 0xF8):
         for cell in range(0xA1, 0xFF):
             with contextlib.suppress(UnicodeDecodeError):
                 chars.add(ord(bytes((row, cell)).decode("gb2312")))
+    for d in districts().values():
+        chars.update(ord(c) for name in (d.city, d.name, *d.divisions) for c in name)
     return frozenset(chars)
 
 
