@@ -59,6 +59,12 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont as OpenTypeFont
+from fontTools.ttLib.sfnt import SFNTReader, SFNTWriter
+from fontTools.ttLib.tables._c_m_a_p import CmapSubtable, table__c_m_a_p
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
 from urbanreport.reports.registry import atomic_write
@@ -215,8 +221,6 @@ def _kind(source: Path) -> str:
     if magic in _TRUETYPE_MAGICS:
         return "truetype"
     if magic == b"ttcf":
-        from fontTools.ttLib import TTFont as OpenTypeFont
-
         with OpenTypeFont(str(source), fontNumber=0, lazy=True) as face:
             return "cff" if "CFF " in face else "collection"
     return "cff"
@@ -228,8 +232,6 @@ def _kind(source: Path) -> str:
 @cache
 def _glyph_set(source: str) -> tuple[Any, list[str]]:
     """The drawable CFF glyphs of ``source`` and its glyph order (kept per process)."""
-    from fontTools.ttLib import TTFont as OpenTypeFont
-
     font = OpenTypeFont(source, fontNumber=0, lazy=True)
     return font.getGlyphSet(), font.getGlyphOrder()
 
@@ -242,9 +244,6 @@ def convert_glyphs(source: str, gids: Iterable[int]) -> list[tuple[int, bytes]]:
     glyph's data depends only on its own outline, so the same glyph gives the same bytes
     whichever batch converted it.
     """
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-
     glyph_set, order = _glyph_set(source)
     out = []
     for gid in gids:
@@ -327,8 +326,6 @@ class _Source:
 
 @cache
 def _source(path: Path) -> _Source:
-    from fontTools.ttLib.sfnt import SFNTReader
-
     with path.open("rb") as fh:
         reader = SFNTReader(fh, fontNumber=0)
         tables = {tag: reader[tag] for tag in reader.tables if tag not in _DROPPED_TABLES}
@@ -348,24 +345,18 @@ def _source(path: Path) -> _Source:
 def _numbered(num_glyphs: int) -> Any:
     """A bare font whose glyph names are their ids, to read and write ``cmap`` by glyph id
     (the glyph names of a CFF font cost a parse of the whole CFF table)."""
-    from fontTools.ttLib import TTFont as OpenTypeFont
-
     font = OpenTypeFont()
     font.setGlyphOrder([f"g{i}" for i in range(num_glyphs)])
     return font
 
 
 def _read_cmap(data: bytes, num_glyphs: int) -> dict[int, int]:
-    from fontTools.ttLib.tables._c_m_a_p import table__c_m_a_p
-
     table = table__c_m_a_p()
     table.decompile(data, _numbered(num_glyphs))
     return {code: int(name[1:]) for code, name in sorted((table.getBestCmap() or {}).items())}
 
 
 def _write_cmap(mapping: Mapping[int, int], num_glyphs: int) -> bytes:
-    from fontTools.ttLib.tables._c_m_a_p import CmapSubtable, table__c_m_a_p
-
     table = table__c_m_a_p()
     table.tableVersion = 0
     table.tables = []
@@ -385,8 +376,6 @@ def _assemble(source: _Source, glyphs: Mapping[int, bytes], chars: Iterable[int]
     Every table but ``glyf``, ``loca``, ``hmtx`` (side bearings of drawn glyphs), ``cmap`` and
     ``maxp`` is the source's own; ``head`` and ``hhea`` change only in their offset formats.
     """
-    from fontTools.ttLib.sfnt import SFNTWriter
-
     n = source.num_glyphs
     data = [glyphs.get(gid, b"") for gid in range(n)]
     data = [d + b"\0" * (-len(d) % 4) for d in data]  # glyph bytes never depend on the file
@@ -421,8 +410,6 @@ def _assemble(source: _Source, glyphs: Mapping[int, bytes], chars: Iterable[int]
 
 def _read_converted(target: Path) -> tuple[dict[int, bytes], set[int]]:
     """The drawn glyphs (by id) and the mapped characters of a converted file."""
-    from fontTools.ttLib.sfnt import SFNTReader
-
     if not target.is_file():
         return {}, set()
     with target.open("rb") as fh:
@@ -449,8 +436,6 @@ def _conversion_lock() -> Iterator[None]:
 
 def _extract_face(source: Path, target: Path) -> None:
     """The first face of a TrueType collection, as a file reportlab and browsers can load."""
-    from fontTools.ttLib import TTFont as OpenTypeFont
-
     with OpenTypeFont(str(source), fontNumber=0) as font:
         font.recalcTimestamp = False
         buffer = io.BytesIO()
@@ -558,7 +543,8 @@ class _CompletingFace(TTFontFace):
         return new
 
     @classmethod
-    def open(cls, file: Path, role: str) -> _CompletingFace:
+    def from_file(cls, file: Path, role: str) -> _CompletingFace:
+        """The face of ``file``, a newer version of the converted file of ``role``."""
         face = cls(str(file))
         face.role = role
         face._measure_all()
@@ -614,7 +600,7 @@ class _CompletingFont(TTFont):
                     path = cover({face.role: missing})[face.role]
                     # A new object, not a re-parse in place: text measured meanwhile by another
                     # thread sees either face, and both know every width.
-                    self.face = _CompletingFace.open(path, face.role)
+                    self.face = _CompletingFace.from_file(path, face.role)
             super().addObjects(doc)
 
 
@@ -635,8 +621,7 @@ class FontSet:
 @cache
 def register_fonts() -> FontSet:
     """Register both fonts with reportlab and matplotlib (once per process)."""
-    from matplotlib import font_manager
-    from reportlab.pdfbase import pdfmetrics
+    from matplotlib import font_manager  # here: the portal uses this module without charts
 
     files = ensure_fonts()
     families: dict[str, str] = {}
