@@ -14,12 +14,14 @@ Why this module exists at all:
 Why glyphs are converted when they are first printed, not all at once:
 
 Converting all 31,000 glyphs of both faces from cubic CFF to quadratic TrueType outlines
-(fontTools' cu2qu) took about 86 s on two cores before a newcomer saw the first PDF; even
-GB 2312 alone (8,100 glyphs a face) takes about 20 s. No maintained package ships these faces
-with TrueType outlines: the package index has Google's ``NotoSansSC[wght].ttf`` only inside a
-young bundle of four sans faces (no serif), and as a variable font that would still need
-instancing. So the ``.otf`` stays the source, and a glyph is converted the first time a document
-prints it (a monthly brief prints about 700 characters: a few seconds, once per machine):
+(fontTools' cu2qu, already on both cores) took 86 s (149 s on a busy machine) before a
+newcomer saw the first PDF; even GB 2312 alone (8,100 glyphs a face) takes 33 s. No maintained
+package ships these faces with TrueType outlines: the package index has Google's
+``NotoSansSC[wght].ttf`` only inside a young bundle of four sans faces (no serif), and as a
+variable font that would still need instancing. So the ``.otf`` stays the source, and a glyph is
+converted the first time a document prints it: the first monthly brief prints about 200
+distinct characters, all reports of the sample about 330 a face, so the first report waits
+2-5 s, once per machine.
 
 * Glyph ids stay those of the ``.otf``; a glyph not yet converted is empty and no character maps
   to it. Converted glyphs accumulate in one cached file per face.
@@ -31,10 +33,11 @@ prints it (a monthly brief prints about 700 characters: a few seconds, once per 
   glyphs it holds. So a PDF's bytes depend on the characters it prints, never on what the cache
   held before (same input, same bytes, from an empty or a warm cache).
 * matplotlib rasterises the ``.otf`` itself (Agg reads CFF outlines): charts need no conversion.
-* The portal's file (:func:`font_file`) first gets all of GB 2312 converted, on all cores; a
-  browser draws any character still unmapped in a fallback font, never as a blank. ``GSUB`` is
-  dropped because it could substitute a glyph that is still empty; ``GPOS`` (kerning) is kept,
-  since glyph ids are unchanged.
+* The portal's file (:func:`font_file`) first gets all of GB 2312 and of the real place names
+  converted, on all cores (in the background when the portal starts); a browser draws any
+  character still unmapped in a fallback font, never as a blank. ``GSUB`` is dropped because it
+  could substitute a glyph that is still empty; ``GPOS`` (kerning) is kept, since glyph ids are
+  unchanged.
 
 An operator can point ``URBANREPORT_FONT_SANS`` / ``URBANREPORT_FONT_SERIF`` at another font file
 (e.g. a licensed 仿宋 face). A TrueType file is used as it is; an OpenType/CFF file goes through the
