@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +33,8 @@ from urbanreport.reports.build import render
 RARE = "鮀堃喆昇祎珺"
 TEXT = f"汕头市龙湖区城市管理和综合执法局 2023年 罚款3009408元（+5.98%）“柔性”执法 {RARE}"
 
-#: Draws TEXT (argv[2]) in both report fonts into argv[1] and prints its widths in points.
+#: For each pair of arguments (a path, a text), draws the text in both report fonts into a PDF
+#: at that path, all in one process, and prints the text's widths in points.
 DRAW = """
 import sys
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -40,12 +42,13 @@ from reportlab.pdfgen import canvas
 from urbanreport.reports.fonts import register_fonts
 
 names = register_fonts()
-pdf = canvas.Canvas(sys.argv[1], invariant=1)
-for y, font in ((720, names.serif), (700, names.sans)):
-    print(stringWidth(sys.argv[2], font, 12))
-    pdf.setFont(font, 12)
-    pdf.drawString(72, y, sys.argv[2])
-pdf.save()
+for path, text in zip(sys.argv[1::2], sys.argv[2::2]):
+    pdf = canvas.Canvas(path, invariant=1)
+    for y, font in ((720, names.serif), (700, names.sans)):
+        print(stringWidth(text, font, 12))
+        pdf.setFont(font, 12)
+        pdf.drawString(72, y, text)
+    pdf.save()
 """
 
 
@@ -97,10 +100,12 @@ def undrawn(pdf_bytes: bytes) -> set[str]:
     return {c for c in text if not c.isspace() and c not in drawn}
 
 
-def draw(tmp_path: Path, name: str, cache: Path, text: str = TEXT) -> tuple[bytes, str]:
-    out = tmp_path / f"{name}.pdf"
-    widths = run(["-c", DRAW, str(out), text], cache)
-    return out.read_bytes(), widths
+def draw(tmp_path: Path, cache: Path, *texts: str) -> tuple[list[bytes], str]:
+    """The PDFs of ``texts``, drawn one after the other in one fresh process, and its output."""
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    args = [str(a) for i, text in enumerate(texts) for a in (folder / f"{i}.pdf", text)]
+    widths = run(["-c", DRAW, *args], cache)
+    return [(folder / f"{i}.pdf").read_bytes() for i in range(len(texts))], widths
 
 
 # --- a small document --------------------------------------------------------------------------
@@ -109,12 +114,12 @@ def draw(tmp_path: Path, name: str, cache: Path, text: str = TEXT) -> tuple[byte
 @pytest.mark.slow
 def test_a_pdf_does_not_depend_on_what_the_font_cache_held(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    cold, cold_widths = draw(tmp_path, "cold", cache)
-    warm, warm_widths = draw(tmp_path, "warm", cache)
+    [cold], cold_widths = draw(tmp_path, cache, TEXT)
+    [warm], warm_widths = draw(tmp_path, cache, TEXT)
     # The cache now holds more than this PDF prints, converted in another batch.
     monkeypatch.setenv("URBANREPORT_FONT_CACHE", str(cache))
     fonts.cover({"sans": map(ord, "区域执法鮀浦港湾"), "serif": map(ord, "港湾街道社区")})
-    fuller, fuller_widths = draw(tmp_path, "fuller", cache)
+    [fuller], fuller_widths = draw(tmp_path, cache, TEXT)
     assert cold == warm == fuller
     assert cold_widths == warm_widths == fuller_widths  # measured before the outlines existed
     assert undrawn(cold) == set()
@@ -124,7 +129,7 @@ def test_a_pdf_does_not_depend_on_what_the_font_cache_held(tmp_path, monkeypatch
 
 @pytest.mark.slow
 def test_each_embedded_subset_states_its_own_maxima(tmp_path):
-    pdf, _ = draw(tmp_path, "doc", tmp_path / "cache")
+    [pdf], _ = draw(tmp_path, tmp_path / "cache", TEXT)
     subsets = embedded_subsets(pdf)
     assert len(subsets) == 2
     for _, font in subsets:
@@ -133,6 +138,18 @@ def test_each_embedded_subset_states_its_own_maxima(tmp_path):
         font["glyf"]  # decompile, then recount
         maxp.recalc(font)
         assert stated == (len(font.getGlyphOrder()), maxp.maxPoints, maxp.maxContours)
+
+
+@pytest.mark.slow
+def test_outlines_converted_between_two_documents_change_neither(tmp_path):
+    """The second PDF prints characters the first did not: the process converts them and
+    replaces its faces; the first text then still gives the same bytes."""
+    cache = tmp_path / "cache"
+    [first, other, again], _ = draw(
+        tmp_path, cache, TEXT, "另起一行：潮阳区、潮南区、澄海区、南澳县", TEXT
+    )
+    assert first == again and first != other
+    assert undrawn(other) == set()
 
 
 def test_converted_outlines_match_the_source(tmp_path, monkeypatch):
