@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo demo-steps test lint bench serve stop clean browser office
+.PHONY: install demo demo-steps test lint bench bench-lake serve stop clean browser office postgres
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +54,20 @@ office:
 	    echo "LibreOffice 未安装，Word 转 PDF 测试将跳过。安装：sudo apt-get install -y libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai poppler-utils"; \
 	  fi; }
 
-test: install browser office
+# PostgreSQL (Debian's package) for the DuckLake catalog tests: scripts/postgres.sh starts a
+# throwaway cluster from these binaries. Installed only when missing and only as root, without
+# the package's own always-on cluster; otherwise say how (those tests then skip).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    mkdir -p /etc/postgresql-common/createcluster.d && \
+	    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/urbanreport.conf && \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	  else \
+	    echo "PostgreSQL 未安装，DuckLake 测试将跳过。安装：sudo apt-get install -y postgresql"; \
+	  fi; }
+
+test: install browser office postgres
 	$(BIN)/ruff check .
 	VENV=$(VENV) scripts/lint-imports.sh
 	$(BIN)/python -m pytest
@@ -66,6 +79,11 @@ lint: install
 
 bench: install
 	$(BIN)/python -m tests.bench
+
+# Ingest and indicators: the embedded file against DuckLake on a throwaway local PostgreSQL
+# (BENCH_SCALES, default 1).
+bench-lake: install postgres
+	$(BIN)/python -m tests.bench_lake
 
 serve: install
 	VENV=$(VENV) scripts/serve.sh

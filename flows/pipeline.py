@@ -340,7 +340,7 @@ def _run(
     logger = get_run_logger()
     home = str(settings.home)
     pulled = pull_http_task(home, full_refresh=full_refresh, since=since)
-    logger.info("等待仓库写锁：%s", settings.warehouse_path)
+    logger.info("等待仓库写锁：%s", warehouse.describe(settings))
     with warehouse.exclusive(settings):
         logger.info("已获得仓库写锁")
         batches = [

@@ -1,13 +1,24 @@
--- Warehouse schema. Idempotent: run at every connection that writes.
--- Core tables hold the current version of each record, keyed as in the data contract. Keys are
--- enforced by the MERGE statements (sql/merge/), not by PRIMARY KEY constraints, so the same SQL
--- runs on DuckLake, which has none.
+-- Warehouse schema. Idempotent: run, in one transaction, at every connection that writes.
+-- The same DDL serves the embedded DuckDB file and DuckLake, which has no PRIMARY KEY, UNIQUE or
+-- CHECK constraints and no sequences. Core tables hold the current version of each record, keyed
+-- as in the data contract; the MERGE statements (sql/merge/) keep the keys unique. Batch ids come
+-- from the counters table (sql/ingest/next_batch_id.sql). (Files created before this carry a
+-- batch_seq sequence and primary keys; both are harmless and no longer used.)
 
-CREATE SEQUENCE IF NOT EXISTS batch_seq START 1;
+-- Counters every writer shares. A transaction that bumps a counter conflicts with any other
+-- doing the same (DuckLake checks conflicts per table), and the later one is run again
+-- (warehouse.transaction): that is how ids stay unique without a sequence, and how two writers
+-- never rebuild the calendar at once. Rows: 'batch_id' (the last id handed out), 'calendar'
+-- (how often calendar_days was rebuilt).
+CREATE TABLE IF NOT EXISTS counters (
+    name  VARCHAR NOT NULL,
+    value BIGINT NOT NULL
+);
 
--- One row per file (or HTTP pull) ingested. rows_read = rows_loaded + rows_rejected.
+-- One row per file (or HTTP pull) ingested. rows_read = rows_loaded + rows_rejected, as counted
+-- from the staged rows in one query (sql/ingest/counts.sql).
 CREATE TABLE IF NOT EXISTS batches (
-    batch_id      BIGINT PRIMARY KEY,
+    batch_id      BIGINT NOT NULL,
     source        VARCHAR NOT NULL,
     file_name     VARCHAR NOT NULL,
     content_hash  VARCHAR NOT NULL,
@@ -17,12 +28,20 @@ CREATE TABLE IF NOT EXISTS batches (
     rows_rejected BIGINT NOT NULL,
     status        VARCHAR NOT NULL,      -- loaded | refused (whole file refused)
     message       VARCHAR,               -- why a whole file was refused, or notes (extra columns)
-    loaded_at     TIMESTAMP NOT NULL,    -- Asia/Shanghai wall time
-    CHECK (rows_read = rows_loaded + rows_rejected)
+    loaded_at     TIMESTAMP NOT NULL     -- Asia/Shanghai wall time
 );
 
+-- A warehouse from before the counters starts after its highest batch id.
+INSERT INTO counters
+SELECT 'batch_id', (SELECT coalesce(max(batch_id), 0) FROM batches)
+WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'batch_id');
+INSERT INTO counters
+SELECT 'calendar', 0
+WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'calendar');
+
 -- Refused rows, one line per problem found (a row may have several). row_number is the row in
--- the file as a spreadsheet shows it (header = row 1) or the line number for JSON Lines.
+-- the file as a spreadsheet shows it (header = row 1) or the line number for JSON Lines; sheet
+-- names the workbook sheet of that row (NULL for files without sheets).
 CREATE TABLE IF NOT EXISTS rejects (
     batch_id   BIGINT NOT NULL,
     source     VARCHAR NOT NULL,
@@ -30,8 +49,11 @@ CREATE TABLE IF NOT EXISTS rejects (
     row_number BIGINT,
     column_name VARCHAR,
     raw_value  VARCHAR,
-    reason     VARCHAR NOT NULL
+    reason     VARCHAR NOT NULL,
+    sheet      VARCHAR
 );
+-- Warehouses created before rejects had a sheet column.
+ALTER TABLE rejects ADD COLUMN IF NOT EXISTS sheet VARCHAR;
 
 CREATE TABLE IF NOT EXISTS permits (
     permit_id     VARCHAR NOT NULL,
@@ -113,15 +135,17 @@ CREATE TABLE IF NOT EXISTS legal_activities (
 );
 
 -- Highest updated_at loaded from the HTTP source: the next pull asks only for newer records.
+-- One row per source (sql/ingest/set_watermark.sql merges on it).
 CREATE TABLE IF NOT EXISTS http_watermarks (
-    source     VARCHAR PRIMARY KEY,
+    source     VARCHAR NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
 
 -- Official working-day calendar (see urbanreport/workdays.py). workday_seq counts working days
--- up to and including d, so wd(a, b) = seq(b) - seq(a).
+-- up to and including d, so wd(a, b) = seq(b) - seq(a). One row per day (sql/ingest/calendar.sql
+-- replaces them all at once).
 CREATE TABLE IF NOT EXISTS calendar_days (
-    d           DATE PRIMARY KEY,
+    d           DATE NOT NULL,
     is_workday  BOOLEAN NOT NULL,
     workday_seq INTEGER NOT NULL,
     provisional BOOLEAN NOT NULL        -- true where the official calendar was not available

@@ -2,7 +2,8 @@
 
 `synthetic()` exercises every block kind and every number kind with half-way values (0.79375,
 0.005 yuan) and nulls; `appendix(tables, year)` turns the warehouse's breakdowns into the kind of
-tables and charts the annual report's sections pass to the draft.
+tables and charts the annual report's sections pass to the draft, and `sample_draft(settings,
+year)` is that draft, appendix included, from a warehouse.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from typing import Any
 import polars as pl
 from PIL import Image, ImageDraw
 
-from urbanreport.reports import charts
+from urbanreport import indicators
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings
+from urbanreport.core.periods import Period
+from urbanreport.reports import build, draft, figures
 from urbanreport.reports.blocks import (
     Annex,
     Block,
@@ -33,6 +38,7 @@ from urbanreport.reports.blocks import (
     Placeholder,
     Table,
 )
+from urbanreport.reports.sections import common
 
 BUREAU = "汕头市龙湖区城市管理和综合执法局"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -182,13 +188,28 @@ def appendix(tables: Mapping[str, Sequence[Mapping[str, Any]]], year: int) -> li
         )
         out.append(Table(name, title, columns, frame))
     out.append(Heading(1, "主要图表"))
-    months = list(range(1, 13))
-    for chart in (
-        charts.enforcement_monthly(tables["enforcement_by_month"], year, months),
-        charts.demolition_streets(tables["demolition_by_street"]),
-    ):
-        out.append(Chart(chart.name, chart.title, chart.png, chart.width_mm, chart.height_mm))
+    ctx = {"bureau": BUREAU, "district": ""}
+    data = build.report_data(
+        "year", str(year), year, date(year, 1, 1), date(year, 12, 31), {}, tables, ctx
+    )
+    for entry in (figures.entry("enforcement_monthly"), figures.entry("demolition_streets")):
+        out.append(common.chart(entry, data, data.frame(entry), {}))
     return out
+
+
+def sample_draft(settings: Settings, year: int) -> Document:
+    """The annual draft of `year` with its data appendix, from the warehouse of `settings`."""
+    with warehouse.reader(settings) as con:
+        period = Period("year", year)
+        result = indicators.compute(con, period, settings)
+        tables = indicators.breakdowns(con, period, settings)
+    bureau = settings["bureau"]
+    return draft.annual_draft(
+        result,
+        bureau=bureau["name"],
+        district=bureau["district"],
+        appendix=appendix(tables, year),
+    )
 
 
 def render_elsewhere(renderer: str, hash_seed: int = 12345) -> bytes:

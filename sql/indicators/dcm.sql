@@ -14,8 +14,10 @@ stats AS (
                            AND disposed_at <= deadline_at)    AS disposed_on_time,
         count(*) FILTER (WHERE is_disposed)                   AS disposed,
         count(*) FILTER (WHERE is_disposed AND rework_count > 0) AS reworked,
-        avg(epoch(disposed_at - dispatched_at) / 3600.0)
-            FILTER (WHERE is_disposed AND dispatched_at IS NOT NULL) AS avg_disposal_hours,
+        -- the mean of exact integer microseconds: the same value whatever order the rows come
+        -- in (a mean of floating-point hours depends on it in the last digits)
+        avg(date_diff('microsecond', dispatched_at, disposed_at))
+            FILTER (WHERE is_disposed AND dispatched_at IS NOT NULL) / 3600000000 AS avg_disposal_hours,
         count(*) FILTER (WHERE source = '12345热线')          AS hotline_cases
     FROM cohort
 ),

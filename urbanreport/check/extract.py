@@ -15,10 +15,13 @@ Numbers in digits that are not figures, each listed under its rule (`RULES`):
 * the periods sentences name, 2023年, 7月, 1—7月 (see `periods.py`);
 * ordinals, 第2批, 第34条; enumerators, (1), 1., 1、at the start of a sentence; section
   numbers, 3.2.1; list counts, 3个方面;
+* caption labels and references to them, 表1, 图2, 附件3, 附表1-2 (如表1所示): a table's or a
+  chart's number is not a figure, unless a unit follows it (附件3份);
 * names made of digits: a quoted number (省委“1310”部署) and service numbers (12345热线);
 * telephone numbers and identity numbers (masked wherever the sentence is shown, never
   echoed), and codes mixing digits and Latin letters (LHCF2023001, 5G);
-* a block holding nothing but a number (a page number in a PDF, a cell of a numbering column).
+* a block holding nothing but a number (a page number in a PDF, a cell of a numbering column:
+  序号, 编号, or a 月份 column of month numbers).
 """
 
 from __future__ import annotations
@@ -30,8 +33,34 @@ from decimal import Decimal
 from urbanreport.check import periods
 from urbanreport.check.normalize import Mapped, normalize
 from urbanreport.check.periods import Mention
-from urbanreport.check.readers import Block
+from urbanreport.check.readers import Block, Cell
 from urbanreport.core.periods import Period
+
+#: written unit → canonical unit. Longest first when matching.
+UNITS: dict[str, str] = {
+    "个百分点": "百分点",
+    "百分点": "百分点",
+    "个工作日": "工作日",
+    "工作日": "工作日",
+    "个小时": "小时",
+    "小时": "小时",
+    "平方米": "平方米",
+    "平米": "平方米",
+    "m2": "平方米",
+    "人次": "人次",
+    "宗次": "宗",
+    **{u: u for u in "宗件起次场期个项家户处人名份批条台辆部座栋间元%‰亩天周年倍米吨"},
+    "个月": "个月",
+    "公顷": "公顷",
+    "公里": "公里",
+    "千米": "公里",
+    "km": "公里",
+    "分钟": "分钟",
+    "公斤": "公斤",
+    "kg": "公斤",
+    "m": "米",
+}
+_UNIT_WORDS = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 
 #: rule → (Chinese label, pattern). Order matters: earlier rules claim their text first.
 RULES: dict[str, tuple[str, re.Pattern[str]]] = {
@@ -62,6 +91,13 @@ RULES: dict[str, tuple[str, re.Pattern[str]]] = {
         ),
     ),
     "time": ("时刻", re.compile(r"(?<![\d.])\d{1,2}:\d{2}(?::\d{2})?(?!\d)|(?<![\d.])\d{1,2}时")),
+    "caption": (
+        "图表编号",
+        re.compile(
+            r"(?:^|(?<=[\s,;:()、见如和与及即据由]))(?:附件|附表|附图|表|图)\s*\d{1,3}"
+            rf"(?:[-—–.]\d{{1,3}})?(?![\d.])(?!\s*(?:{_UNIT_WORDS}))"
+        ),
+    ),
     "ordinal": ("序数", re.compile(r"第\d+")),
     "enumerator": (
         "序号",
@@ -83,31 +119,7 @@ PERSONAL = ("identifier", "phone")
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?!\d)")
 _MULTIPLIERS = {"亿": 10**8, "千万": 10**7, "百万": 10**6, "万": 10**4, "千": 10**3}
-#: written unit → canonical unit. Longest first when matching.
-UNITS: dict[str, str] = {
-    "个百分点": "百分点",
-    "百分点": "百分点",
-    "个工作日": "工作日",
-    "工作日": "工作日",
-    "个小时": "小时",
-    "小时": "小时",
-    "平方米": "平方米",
-    "平米": "平方米",
-    "m2": "平方米",
-    "人次": "人次",
-    "宗次": "宗",
-    **{u: u for u in "宗件起次场期个项家户处人名份批条台辆部座栋间元%‰亩天周年倍米吨"},
-    "个月": "个月",
-    "公顷": "公顷",
-    "公里": "公里",
-    "千米": "公里",
-    "km": "公里",
-    "分钟": "分钟",
-    "公斤": "公斤",
-    "kg": "公斤",
-    "m": "米",
-}
-_UNIT = re.compile("|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)))
+_UNIT = re.compile(_UNIT_WORDS)
 _MULTIPLIER = re.compile("|".join(sorted(_MULTIPLIERS, key=len, reverse=True)))
 _AFTER = re.compile(r"余|多")
 _TRAILING = re.compile(r"以上|以下|左右")
@@ -116,6 +128,8 @@ _BEFORE = re.compile(rf"(?:{'|'.join(_PREFIXES)})$")
 _RANGE = re.compile(r"[-—–~～至到](\d+(?:\.\d+)?)")
 _SENTENCE_END = re.compile(r"[。!?\n]")
 _SEGMENT_END = re.compile(r"[,;、。!?\n]")
+#: A column whose cells are labels, not figures: 序号 1, 2, 3 …; 月份 1 … 12.
+_LABEL_COLUMN = re.compile(r"序号|编号|月份|^\s*月\s*$")
 _HEADER_UNIT = re.compile(r"\((?P<u>[^()]{1,6})\)|单位:(?P<u2>[^,;。\s]{1,6})")
 
 
@@ -158,6 +172,7 @@ class Figure:
     segment: str  # the words from the last comma (or figure) before it up to the number
     before: str  # its sentence up to the number (the segment is the end of it)
     context: str  # a table cell's column header and row label; "" elsewhere
+    cell: Cell | None  # a Word table cell's header, row labels and caption (normalised)
     mention: Mention | None  # the period its sentence names; None: the period being checked
     source_span: tuple[int, int]  # where the figure stands in the block's raw text
 
@@ -215,7 +230,7 @@ def _excluded(text: str, check: Period) -> tuple[list[tuple[int, int, str]], lis
 def _extract_block(index: int, block: Block, check: Period) -> tuple[list[Figure], list[Ignored]]:
     norm = normalize(block.text)
     text = norm.text
-    if _ONLY_NUMBER.match(text) and (not block.context or "序号" in block.context):
+    if _ONLY_NUMBER.match(text) and _label_column(block):
         digits = re.sub(r"\D", "", text)
         return [], [Ignored(index, digits, "bare_number")] if digits else []
     taken, mentions = _excluded(text, check)
@@ -225,8 +240,7 @@ def _extract_block(index: int, block: Block, check: Period) -> tuple[list[Figure
         if any(c.isdigit() for c in text[s:e])
     ]
     masked = _mask(text, taken)
-    context = normalize(block.context).text if block.context else ""
-    context_mentions = periods.scan(context, check, []) if context else []
+    around = _around(block, check)
     figures: list[Figure] = []
     last_end = 0
     for m in _NUMBER.finditer(text):
@@ -235,10 +249,68 @@ def _extract_block(index: int, block: Block, check: Period) -> tuple[list[Figure
         if _is_code(text, m):
             ignored.append(Ignored(index, m.group(0), "code"))
             continue
-        figure = _figure(index, norm, m, mentions, masked, last_end, context, context_mentions)
+        figure = _figure(index, norm, m, mentions, masked, last_end, around)
         figures.append(figure)
         last_end = figure.end
     return figures, ignored
+
+
+def _label_column(block: Block) -> bool:
+    """A block of a bare number is a page number, or a label of a 序号 / 月份 column."""
+    if block.cell is not None:
+        return bool(_LABEL_COLUMN.search(block.cell.header))
+    return not block.context or "序号" in block.context
+
+
+@dataclass(frozen=True)
+class _Around:
+    """What a table cell's figures take from around them: words, a period and a unit."""
+
+    context: str = ""  # column header and row label, as shown
+    cell: Cell | None = None  # normalised
+    mentions: tuple[Mention, ...] = ()  # periods its caption, header and labels name
+    unit: tuple[str, int, str] = ("", 1, "")  # (multiplier, factor, unit) of its headers
+
+
+def _around(block: Block, check: Period) -> _Around:
+    """The words, period and unit a table cell's headers, labels and caption give its figures.
+
+    The period: the last one named by the caption, the column header, then the row labels
+    (上年处罚案件 → the year before). A label that is a month (7月, 2023-07) is not a period of
+    the figure but the member of a by-month table it belongs to (see `tables.py`).
+    """
+    if not block.context and block.cell is None:
+        return _Around()
+    context = normalize(block.context).text
+    if block.cell is None:
+        return _Around(context, None, tuple(periods.scan(context, check, [])), _unit_of([context]))
+    raw = block.cell
+    cell = Cell(
+        normalize(raw.header).text,
+        tuple((normalize(h).text, normalize(t).text) for h, t in raw.labels),
+        normalize(raw.caption).text,
+    )
+    sides = [(cell.header, ""), *((t, h) for h, t in cell.labels)]
+    named = [cell.caption] + [t for t, h in sides if periods.month_label(t, h) is None]
+    mentions = tuple(
+        m for t in named if t for m in periods.scan(t, check, _blocked(t)) if not m.base
+    )
+    units = [cell.header, *(t for _, t in cell.labels), cell.caption]
+    return _Around(context, cell, mentions, _unit_of(units))
+
+
+def _blocked(text: str) -> list[tuple[int, int]]:
+    taken: list[tuple[int, int, str]] = []
+    _claims(text, _BEFORE_PERIODS, taken)
+    _claims(text, ("caption",), taken)
+    return [(s, e) for s, e, _ in taken]
+
+
+def _unit_of(texts: list[str]) -> tuple[str, int, str]:
+    for text in texts:
+        if text and (found := _header_unit(text))[2]:
+            return found
+    return "", 1, ""
 
 
 def _mask(text: str, taken: list[tuple[int, int, str]]) -> str:
@@ -298,15 +370,14 @@ def _figure(
     mentions: list[Mention],
     masked: str,
     last_end: int,
-    context: str,
-    context_mentions: list[Mention],
+    around: _Around,
 ) -> Figure:
     text = norm.text
     end, mult_text, mult, unit = _suffix(text, m.end())
     if not unit and (r := _RANGE.match(text, end)):  # 3—5个工作日: the unit comes after the range
         _, mult_text, mult, unit = _suffix(text, r.end())
-    if not unit and not mult_text and context:
-        mult_text, mult, unit = _header_unit(context)
+    if not unit and not mult_text:
+        mult_text, mult, unit = around.unit
     approx = _approx(text, m.start(), m.end(), end)
     if t := _TRAILING.match(text, end):
         end = t.end()
@@ -316,9 +387,10 @@ def _figure(
         [x.end() for x in _SEGMENT_END.finditer(text, 0, m.start())] + [last_end, s_start]
     )
     mention = periods.named_for(mentions, (s_start, s_end), m.start())
-    if mention is None and context_mentions:
-        mention = context_mentions[-1]
+    if mention is None and around.mentions:
+        mention = around.mentions[-1]
     sentence = masked[s_start:s_end].strip()
+    context = around.context
     return Figure(
         block=index,
         start=m.start(),
@@ -332,6 +404,7 @@ def _figure(
         segment=text[seg_start : m.start()],
         before=text[s_start : m.start()],
         context=context,
+        cell=around.cell,
         mention=mention,
         source_span=norm.source_span(m.start(), end),
         written=(approx if approx in _PREFIXES else "") + text[m.start() : end],

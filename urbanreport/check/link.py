@@ -14,7 +14,8 @@ complaints; 月以来…完成拆违: the area of the campaign begun that month)
 * Other words between phrase and number (处罚案件中罚款案件120宗) make the figure unknown:
   a subset or another quantity is not checked against the whole.
 * Two indicators with the same best phrase and unit: unknown, both named.
-* A table cell's figure without a phrase of its own is named by its row label and header.
+* A table cell's figure without a phrase of its own is named by its column header or a row
+  label (`names`, read by `tables.py`); a context without that structure by both at once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from urbanreport.check.extract import Figure
+from urbanreport.check.periods import without_periods
 from urbanreport.core.catalogue import Indicator, indicators
 
 #: Measure words that count the same things (a case is 宗 or 件; an event 次 or 场).
@@ -45,6 +47,9 @@ _FILLER = re.compile(
     rf"(?:{_PERIOD_WORDS}|共计|合计|累计|总计|总数|数量|金额|总额|人民币|达到|分别|全年|"
     r"共|数|达|为|是|有|计|的|了|已|约|近|超过|逾|超|[:“”\"()])*"
 )
+#: A table label's unit or note in brackets: 处罚案件（宗）, 罚款（万元）.
+_UNIT_NOTE = re.compile(r"\([^()]{0,12}\)")
+NO_PHRASE = "句中没有指标目录里的说法 (no catalogue phrase)"
 _CHANGE = re.compile(r"同比|环比|较|比上|增长|下降|提高|降低|减少|增加|上升|增幅|降幅|增|减")
 
 
@@ -112,7 +117,58 @@ def link(figure: Figure) -> Link:
     if not found and figure.context:
         found = [(p, "") for p, _ in _matches(figure.context, figure.context)]
     if not found:
-        return Link(None, reason="句中没有指标目录里的说法 (no catalogue phrase)")
+        return Link(None, reason=NO_PHRASE)
+    return _choose(figure, found)
+
+
+def own_words(figure: Figure) -> Link | None:
+    """The indicator the figure's own words name (a table cell written as prose), or None."""
+    found = _matches(figure.segment, figure.before)
+    return _choose(figure, found) if found else None
+
+
+def names(text: str, caption: str, figure: Figure) -> Link | None:
+    """The indicator a table header or row label names; None when it has no catalogue word.
+
+    The label's unit in brackets and the periods it names are set aside (上年处罚案件（宗）
+    names 处罚案件); the caption may hold the subject of a generic phrase (各许可事项办理情况 +
+    按时办结率: 许可…按时办结率). Without a phrase, a header names an indicator by its catalogue
+    name, the name without its final 数 (上报 for 上报数), or the beginning of the name or of a
+    phrase (受理 for 受理审批许可事项) — when only one indicator of a fitting unit has it.
+    """
+    words = _UNIT_NOTE.sub("", without_periods(text))
+    words = re.sub(r"[\s:：]+", "", words)
+    if not words:
+        return None
+    found = _matches(words, f"{caption} {words}")
+    if found:
+        return _choose(figure, found)
+    return _by_name(words, figure)
+
+
+def _by_name(words: str, figure: Figure) -> Link | None:
+    items = indicators()
+    keys = sorted(
+        key
+        for key, item in items.items()
+        if len(words) >= 2
+        and any(
+            label.startswith(words)
+            for label in (item.name, *(p for p in item.phrases if "…" not in p))
+        )
+    )
+    if not keys:
+        return None
+    fitting = [k for k in keys if unit_fits(items[k], figure)]
+    if len(fitting) == 1:
+        return Link(fitting[0], words)
+    if len(fitting) > 1:
+        shown = "、".join(f"{items[k].name}（{k}）" for k in fitting)
+        return Link(None, reason=f"“{words}”可能指多个指标：{shown}")
+    return Link(None, reason=f"“{words}”的单位与指标{items[keys[0]].name}不符")
+
+
+def _choose(figure: Figure, found: list[tuple[_Phrase, str]]) -> Link:
     usable, refused = [], []
     for phrase, gap in found:
         if _CHANGE.search(gap) and not _CHANGE.search(phrase.text):

@@ -171,3 +171,41 @@ def named_for(mentions: list[Mention], sentence: tuple[int, int], at: int) -> Me
         return before[-1]
     after = [m for m in inside if m.start >= at]
     return after[0] if after else None
+
+
+_MONTH_LABEL = re.compile(
+    r"(?:(?P<y>(?:19|20)\d{2})(?:年|[-/.]))?(?P<m>\d{1,2})(?P<unit>月份?|月)?"
+)
+
+
+def month_label(text: str, header: str = "") -> tuple[int | None, int] | None:
+    """(year or None, month) when a table label is a month and nothing else: 7月, 7月份,
+    2023年7月, 2023-07; a bare 7 only under a 月份 header. None for anything else.
+
+    Why a month label is not a period mention: a row 7月 of an annual table is a member of
+    the table's by-month breakdown, not a sentence about July.
+    """
+    m = _MONTH_LABEL.fullmatch(text.strip())
+    if m is None:
+        return None
+    bare = not m.group("y") and not m.group("unit")
+    if bare and "月" not in header:
+        return None
+    if m.group("y") and not m.group("unit") and not re.search(r"[-/.]", text):
+        return None
+    month = int(m.group("m"))
+    if not 1 <= month <= 12:
+        return None
+    return (int(m.group("y")) if m.group("y") else None), month
+
+
+def without_periods(text: str) -> str:
+    """The text with every period it names taken out (上年处罚案件 → 处罚案件)."""
+    spans: list[tuple[int, int]] = []
+    for _, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            if not any(m.start() < e and s < m.end() for s, e in spans):
+                spans.append((m.start(), m.end()))
+    for s, e in sorted(spans, reverse=True):
+        text = text[:s] + text[e:]
+    return text

@@ -13,7 +13,8 @@ without entity expansion; macros (vbaProject.bin) are parts nobody reads. Nothin
 Word drafts are read as Word shows them with tracked changes accepted: body paragraphs and
 tables in document order (nested tables and content controls too), text boxes after the
 paragraph holding them, inserted text kept, deleted text dropped. A table cell carries its
-column header and row label as context, because a figure in a cell is named by them.
+column header (all header rows), the labels left of it in its row (merged cells included) and
+the table's 表N caption (`Cell`), because a figure in a cell is named by them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ _BOMS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _CHARACTERS = {W + "tab": "\t", W + "br": "\n", W + "cr": "\n", W + "noBreakHyphen": "-"}
 _SKIPPED_ANCESTORS = frozenset({W + "del", W + "moveFrom", W + "txbxContent", _MC_FALLBACK})
+#: A table's caption: a paragraph right above it that starts 表1 / 附表2 / 表 3-1.
+_CAPTION = re.compile(r"^\s*附?表\s*[0-9\uff10-\uff19]")
 
 
 class DraftRefused(ValueError):
@@ -80,12 +83,33 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """Where a table cell stands: what names its figure, and of what the figure is.
+
+    Why all the labels of the row and not only the first column: a table numbers its rows
+    (序号) or groups them (板块) before the street or item the row is about, and a row label
+    merged over several rows labels each of them.
+    """
+
+    header: str = ""  # its column's header (the texts of all header rows over it)
+    labels: tuple[tuple[str, str], ...] = ()  # (column header, text) of the cells left of it
+    caption: str = ""  # the table's 表N caption above it
+
+    @property
+    def context(self) -> str:
+        """The column header and the row's first label: how a cell is shown."""
+        label = self.labels[0][1] if self.labels else ""
+        return " ".join(x for x in (self.header, label) if x)
+
+
+@dataclass(frozen=True)
 class Block:
     """One paragraph, table-cell paragraph, text line or PDF paragraph, as written."""
 
     text: str
     context: str = ""  # a table cell: its column header and row label
     where: int = 0  # docx: the paragraph's number in `docx_paragraphs` order; pdf: page
+    cell: Cell | None = None  # a Word table cell: its header, row labels and caption
 
 
 @dataclass(frozen=True)
@@ -223,31 +247,34 @@ def open_docx(data: bytes, name: str, limits: Limits) -> Any:
 def _docx_blocks(data: bytes, name: str, limits: Limits) -> list[Block]:
     document = open_docx(data, name, limits)
     return [
-        Block(paragraph_text(p), context, where=i)
-        for i, (p, context) in enumerate(docx_paragraphs(document))
+        Block(paragraph_text(p), cell.context if cell else "", where=i, cell=cell)
+        for i, (p, cell) in enumerate(docx_paragraphs(document))
         if paragraph_text(p).strip()
     ]
 
 
-def docx_paragraphs(document: Any) -> Iterator[tuple[Any, str]]:
-    """(w:p element, table context) of every paragraph, in the order a reader meets them.
-
-    The annotator walks the same sequence, so a block's `where` finds its paragraph again.
+def docx_paragraphs(document: Any) -> Iterator[tuple[Any, Cell | None]]:
+    """(w:p element, its table cell or None) of every paragraph, in the order a reader meets
+    them. The annotator walks the same sequence, so a block's `where` finds its paragraph again.
     """
-    yield from _walk(document.element.body, "")
+    yield from _walk(document.element.body, None)
 
 
-def _walk(container: Any, context: str) -> Iterator[tuple[Any, str]]:
+def _walk(container: Any, cell: Cell | None) -> Iterator[tuple[Any, Cell | None]]:
+    caption = ""  # the last paragraph before a table, when it is a 表N caption
     for child in container.iterchildren():
         if child.tag == W + "p":
-            yield child, context
+            yield child, cell
             for box in _text_boxes(child):
-                yield from _walk(box, context)
+                yield from _walk(box, cell)
+            if text := paragraph_text(child).strip():
+                caption = text if _CAPTION.match(text) else ""
         elif child.tag == W + "tbl":
-            yield from _table(child)
+            yield from _table(child, caption)
+            caption = ""
         elif child.tag in (W + "sdt", W + "customXml"):
             content = child.find(W + "sdtContent")
-            yield from _walk(content if content is not None else child, context)
+            yield from _walk(content if content is not None else child, cell)
 
 
 def _text_boxes(p: Any) -> Iterator[Any]:
@@ -265,13 +292,29 @@ def _ancestors(element: Any, stop: Any) -> Iterator[Any]:
         node = node.getparent()
 
 
-def _cells(tr: Any) -> list[tuple[int, Any]]:
-    """(grid column, w:tc) of a row, honouring merged columns (gridSpan)."""
+@dataclass(frozen=True)
+class _Slot:
+    col: int  # first grid column
+    span: int  # grid columns it covers (gridSpan)
+    tc: Any
+    text: str
+    continued: bool  # the lower part of a vertically merged cell (its text is the top's)
+
+
+def _slots(tr: Any, above: dict[int, str]) -> list[_Slot]:
+    """The cells of a row by grid column (gridSpan), a vMerge continuation given the text of
+    the cell it continues, so a label merged over several rows labels each of them."""
     out, col = [], 0
     for tc in tr.iterchildren(W + "tc"):
-        out.append((col, tc))
-        span = tc.find(f"{W}tcPr/{W}gridSpan")
-        col += int(span.get(W + "val")) if span is not None else 1
+        span_el = tc.find(f"{W}tcPr/{W}gridSpan")
+        span = int(span_el.get(W + "val")) if span_el is not None else 1
+        merge = tc.find(f"{W}tcPr/{W}vMerge")
+        continued = merge is not None and merge.get(W + "val") in (None, "continue")
+        text = above.get(col, "") if continued else _cell_text(tc)
+        out.append(_Slot(col, span, tc, text, continued))
+        col += span
+    for slot in out:
+        above[slot.col] = slot.text
     return out
 
 
@@ -279,15 +322,46 @@ def _cell_text(tc: Any) -> str:
     return "".join(paragraph_text(p) for p in tc.iter(W + "p")).strip()
 
 
-def _table(tbl: Any) -> Iterator[tuple[Any, str]]:
-    rows = list(tbl.iterchildren(W + "tr"))
-    header = {col: _cell_text(tc) for col, tc in _cells(rows[0])} if rows else {}
-    for r, tr in enumerate(rows):
-        cells = _cells(tr)
-        label = _cell_text(cells[0][1]) if cells else ""
-        for col, tc in cells:
-            parts = [header.get(col, "") if r else "", label if col else ""]
-            yield from _walk(tc, " ".join(x for x in parts if x))
+def _header_rows(rows: list[list[_Slot]], trs: list[Any]) -> int:
+    """How many rows head the table: the first, and those after it that Word repeats as header
+    rows (tblHeader) or whose first cell continues a header cell merged downwards."""
+    count = 1 if rows else 0
+    while count < len(rows):
+        marked = trs[count].find(f"{W}trPr/{W}tblHeader") is not None
+        first = rows[count][0] if rows[count] else None
+        if not (marked or (first is not None and first.col == 0 and first.continued)):
+            break
+        count += 1
+    return count
+
+
+def _headers(rows: list[list[_Slot]]) -> dict[int, str]:
+    """Each grid column's header: the texts of the header rows over it, top to bottom."""
+    parts: dict[int, list[str]] = {}
+    for row in rows:
+        for slot in row:
+            for col in range(slot.col, slot.col + slot.span):
+                seen = parts.setdefault(col, [])
+                if slot.text and (not seen or seen[-1] != slot.text):
+                    seen.append(slot.text)
+    return {col: " ".join(texts) for col, texts in parts.items()}
+
+
+def _table(tbl: Any, caption: str) -> Iterator[tuple[Any, Cell | None]]:
+    trs = list(tbl.iterchildren(W + "tr"))
+    above: dict[int, str] = {}
+    rows = [_slots(tr, above) for tr in trs]
+    heads = _header_rows(rows, trs)
+    header = _headers(rows[:heads])
+    for r, row in enumerate(rows):
+        for i, slot in enumerate(row):
+            if slot.continued:
+                continue  # its paragraphs are empty; the text belongs to the cell above
+            if r < heads:
+                yield from _walk(slot.tc, None)
+                continue
+            labels = tuple((header.get(s.col, ""), s.text) for s in row[:i] if s.text)
+            yield from _walk(slot.tc, Cell(header.get(slot.col, ""), labels, caption))
 
 
 def paragraph_runs(p: Any) -> list[Any]:

@@ -7,6 +7,7 @@ the HTTP source's address are operator decisions, not code changes.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +24,139 @@ DEFAULTS_FILE = PACKAGE_DIR / "defaults.toml"
 SOURCES_FILE = PACKAGE_DIR / "sources.toml"
 # The sources of the data contract, in contract order (the [sources.*] tables of sources.toml).
 SOURCES: tuple[str, ...] = tuple(tomllib.loads(SOURCES_FILE.read_text("utf-8"))["sources"])
+
+# The DuckLake catalog's password: read from the environment only, never from a file.
+CATALOG_PASSWORD_ENV = "URBANREPORT_CATALOG_PASSWORD"
+BACKENDS = ("duckdb", "ducklake")
+# libpq keywords a catalog connection string may use. No password (nor a password file):
+# the password comes from CATALOG_PASSWORD_ENV, so the string is safe to log and to show.
+CATALOG_KEYS = frozenset(
+    {
+        "host", "hostaddr", "port", "dbname", "user", "connect_timeout", "application_name",
+        "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "target_session_attrs",
+        "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+    }
+)  # fmt: skip
+# libpq's `key=value` pairs: a value is 'quoted' or bare; in both a backslash escapes.
+_CONNINFO_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    """The `[warehouse]` table, checked: which engine holds the records, and how to reach it.
+
+    Why validated here, once: a catalog string with a password in it, or a typo in a keyword,
+    must fail before anything connects or logs, with a message naming the setting.
+    """
+
+    backend: str
+    catalog: dict[str, str]  # libpq keyword → value, never a password (ducklake only)
+    data_path: Path | None  # the lake's Parquet files (ducklake only)
+    commit_attempts: int
+    retry_wait_seconds: float
+
+    @property
+    def is_lake(self) -> bool:
+        return self.backend == "ducklake"
+
+    @property
+    def catalog_dsn(self) -> str:
+        """The catalog as a libpq connection string (no password: safe to show)."""
+        return " ".join(f"{key}={_conninfo_value(value)}" for key, value in self.catalog.items())
+
+    @property
+    def catalog_password(self) -> str:
+        """From the environment only; empty when the catalog trusts the connection."""
+        return os.environ.get(CATALOG_PASSWORD_ENV, "")
+
+
+def _conninfo_value(value: str) -> str:
+    if value and not re.search(r"[\s'\\]", value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def parse_catalog(text: str) -> dict[str, str]:
+    """A libpq `key=value …` string → dict; refuses passwords, URLs and unknown keywords.
+
+    The message never repeats the string itself: it might hold the very password it refuses.
+    """
+    where = "[warehouse] catalog"
+    if "://" in text:
+        raise ConfigError(
+            f"{where} 须写成 key=value 形式，例如 host=… port=5432 dbname=… user=…，不能用网址"
+            " (write the catalog as libpq key=value pairs, not as a URL)"
+        )
+    pairs: dict[str, str] = {}
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        match = _CONNINFO_PAIR.match(text, pos)
+        if not match or match.end() == pos:
+            raise ConfigError(
+                f"{where} 无法解析：第 {pos + 1} 个字符附近不是 key=value"
+                f" (cannot read the catalog string near character {pos + 1})"
+            )
+        key, raw = match.group(1).lower(), match.group(2)
+        if raw.startswith("'"):
+            raw = raw[1:-1]
+        pairs[key] = re.sub(r"\\(.)", r"\1", raw)
+        pos = match.end()
+    if "password" in pairs or "passfile" in pairs:
+        raise ConfigError(
+            f"{where} 不能包含密码：请删除 password=…，改用环境变量 {CATALOG_PASSWORD_ENV}"
+            f" (the catalog string must not hold a password; set {CATALOG_PASSWORD_ENV})"
+        )
+    unknown = sorted(set(pairs) - CATALOG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where} 含有不支持的参数 {', '.join(unknown)}；"
+            f"可用：{', '.join(sorted(CATALOG_KEYS))}"
+            f" (unsupported keywords {', '.join(unknown)})"
+        )
+    missing = [k for k in ("host", "dbname") if not pairs.get(k)]
+    if missing:
+        raise ConfigError(
+            f"{where} 缺少 {', '.join(missing)}，例如 host=127.0.0.1 port=5432 dbname=urbanreport"
+            f" user=urbanreport (the catalog string needs {', '.join(missing)})"
+        )
+    return pairs
+
+
+def _warehouse_config(home: Path, table: dict[str, Any]) -> WarehouseConfig:
+    backend = str(table.get("backend", "duckdb"))
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"[warehouse] backend 只能是 {' 或 '.join(BACKENDS)}，而不是 {backend!r}"
+            f" (backend must be one of {', '.join(BACKENDS)})"
+        )
+    attempts = int(table.get("commit_attempts", 8))
+    wait = float(table.get("retry_wait_seconds", 0.2))
+    if attempts < 1 or wait < 0:
+        raise ConfigError(
+            "[warehouse] commit_attempts 至少为 1，retry_wait_seconds 不能为负数"
+            " (commit_attempts must be at least 1, retry_wait_seconds not negative)"
+        )
+    if backend == "duckdb":
+        return WarehouseConfig(backend, {}, None, attempts, wait)
+    catalog = str(table.get("catalog", "")).strip()
+    if not catalog:
+        raise ConfigError(
+            '[warehouse] backend = "ducklake" 需要 catalog，例如'
+            ' catalog = "host=127.0.0.1 port=5432 dbname=urbanreport user=urbanreport"'
+            " (the ducklake backend needs a catalog connection string)"
+        )
+    data_path = str(table.get("data_path", "")).strip()
+    if not data_path or "://" in data_path:
+        raise ConfigError(
+            "[warehouse] data_path 须为本地或共享文件系统上的文件夹（对象存储尚不支持）"
+            " (data_path must be a folder on a local or shared filesystem; object storage is"
+            " not supported yet)"
+        )
+    return WarehouseConfig(backend, parse_catalog(catalog), home / data_path, attempts, wait)
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +211,11 @@ class Settings:
     @property
     def warehouse_path(self) -> Path:
         return self.home / "warehouse.duckdb"
+
+    @cached_property
+    def warehouse(self) -> WarehouseConfig:
+        """The `[warehouse]` table, checked (raises ConfigError naming the bad setting)."""
+        return _warehouse_config(self.home, self.data.get("warehouse", {}))
 
     @property
     def reports_dir(self) -> Path:

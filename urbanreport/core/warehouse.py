@@ -1,32 +1,68 @@
-"""DuckDB warehouse access: one writer at a time, SQL read from files under sql/.
+"""Warehouse access: the embedded DuckDB file or DuckLake, one writer per home, SQL from sql/.
+
+Two backends behind the same three context managers (`writer`, `reader`, `exclusive`) and the
+same SQL files: `[warehouse] backend = "duckdb"` (default) opens `$URBANREPORT_HOME/
+warehouse.duckdb`; `"ducklake"` attaches a DuckLake whose catalog is a PostgreSQL database and
+whose data are Parquet files in `data_path`, so that many writers on many machines commit at
+once. The SQL avoids what DuckLake lacks (primary keys, sequences, CHECK constraints); batch ids
+come from a counter row instead of a sequence (`next_batch_id`).
 
 Why a lock of our own on top of DuckDB's: DuckDB refuses a second read-write process with an
 opaque I/O error; the bureau's operator should instead see that another run is in progress,
-and a scheduled run should wait for a manual rerun to finish rather than fail at once.
+and a scheduled run should wait for a manual rerun to finish rather than fail at once. The lock
+is a file lock, so it guards one home on one machine; on a lake shared by several machines the
+guard against two runs of the same district becomes a lease row in the catalog (not built yet).
+
+DuckLake checks conflicts when a transaction commits (two transactions changed the same table);
+`transaction` runs such work again, a bounded number of times, then says so plainly.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import random
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
-from urbanreport.core.config import SQL_DIR, Settings
+from urbanreport.core.config import CATALOG_PASSWORD_ENV, SQL_DIR, Settings, WarehouseConfig
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The name the lake is attached under (and made the default catalog, so SQL names no catalog).
+LAKE = "lake"
+# The extensions DuckLake needs, as installed by their PyPI packages (loaded offline, by path).
+_EXTENSIONS = {
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "ducklake": "duckdb_extension_ducklake",
+}
+_MAX_WAIT_SECONDS = 5.0
+_CONNECT_TIMEOUT_SECONDS = "10"
 
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse write lock."""
+
+
+class CatalogUnavailable(RuntimeError):
+    """The DuckLake catalog cannot be reached or refuses us; the message says why, in words."""
+
+
+class CommitConflict(RuntimeError):
+    """A transaction still conflicted with other writers after every allowed attempt."""
 
 
 @cache
@@ -81,7 +117,7 @@ def _flock(settings: Settings) -> Iterator[None]:
                     holder = fh.read().strip() or "另一个进程"
                     raise WarehouseBusy(
                         f"仓库正被占用（{holder}），等待 {timeout:g} 秒后放弃。"
-                        f" The warehouse {settings.warehouse_path} is being written by another "
+                        f" The warehouse {describe(settings)} is being written by another "
                         f"run ({holder}); try again when it has finished."
                     ) from None
                 time.sleep(0.2)
@@ -132,13 +168,234 @@ def exclusive(settings: Settings) -> Iterator[None]:
                 del _HELD[path]
 
 
+# --- connecting ------------------------------------------------------------------------------
+
+
+def describe(settings: Settings) -> str:
+    """The warehouse in words, for messages: a file path, or the catalog (never a password)."""
+    cfg = settings.warehouse
+    if not cfg.is_lake:
+        return str(settings.warehouse_path)
+    return f"DuckLake（目录库 catalog {cfg.catalog_dsn}，数据 data {cfg.data_path}）"
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _extension_path(name: str) -> Path:
+    package = _EXTENSIONS[name]
+    path = Path(str(files(package))) / "extensions" / f"v{duckdb.__version__}"
+    return path / f"{name}.duckdb_extension"
+
+
+def _scrub(text: str, secret: str) -> str:
+    """Engine text with the password cut out, should libpq or DuckDB ever echo it."""
+    return text.replace(secret, "***") if secret else text
+
+
+def _explain(exc: duckdb.Error, cfg: WarehouseConfig) -> str:
+    """What went wrong attaching the lake, in words an operator acts on (never the password)."""
+    text = str(exc)
+    where = f"DuckLake 目录库 (catalog) {cfg.catalog_dsn}"
+    if "no password supplied" in text:
+        return (
+            f"{where} 要求密码，但环境变量 {CATALOG_PASSWORD_ENV} 未设置"
+            f" (the catalog needs a password: set {CATALOG_PASSWORD_ENV})"
+        )
+    if "password authentication failed" in text or "authentication failed" in text:
+        return (
+            f"{where} 拒绝了登录：用户或密码（{CATALOG_PASSWORD_ENV}）不正确"
+            f" (the catalog refused the login: wrong user or {CATALOG_PASSWORD_ENV})"
+        )
+    if re.search(r'database "[^"]*" does not exist', text):
+        return (
+            f"{where} 中没有该数据库：请先创建，例如 createdb"
+            " (the catalog database does not exist: create it first)"
+        )
+    if "does not match existing data path" in text:
+        return (
+            f"[warehouse] data_path {cfg.data_path} 与该目录库建立时登记的数据目录不同；"
+            "每台机器须在同一路径挂载共享文件夹 (data_path differs from the folder the lake was"
+            " created with; mount the shared folder at the same path on every machine)"
+        )
+    if "could not connect" in text or "Connection refused" in text or "timeout" in text:
+        return (
+            f"无法连接 {where}：服务器未启动或网络不通"
+            " (cannot reach the catalog server: is PostgreSQL running and reachable?)"
+        )
+    lines = _scrub(text, cfg.catalog_password).strip().splitlines() or ["?"]
+    reason = lines[-1][:300]
+    return f"无法打开 {where}（原因 reason: {reason}）"
+
+
+def _open_lake(cfg: WarehouseConfig, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached as the default catalog (engine errors raw).
+
+    The password travels in a temporary secret, bound as a query parameter: it is never part of
+    an SQL text, a connection string or a message, and lives only in this connection's memory.
+    """
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    try:
+        for name in _EXTENSIONS:
+            con.execute(f"LOAD {_sql_literal(str(_extension_path(name)))}")
+        if cfg.catalog_password:
+            secret = "CREATE TEMPORARY SECRET (TYPE postgres, PASSWORD ?)"
+            con.execute(secret, [cfg.catalog_password])
+        dsn = cfg.catalog_dsn
+        if "connect_timeout" not in cfg.catalog:
+            dsn += f" connect_timeout={_CONNECT_TIMEOUT_SECONDS}"
+        options = f"DATA_PATH {_sql_literal(str(cfg.data_path) + os.sep)}"
+        if read_only:
+            options += ", READ_ONLY"
+        else:
+            assert cfg.data_path is not None
+            cfg.data_path.mkdir(parents=True, exist_ok=True)
+        con.execute(f"ATTACH {_sql_literal('ducklake:postgres:' + dsn)} AS {LAKE} ({options})")
+        con.execute(f"USE {LAKE}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _attach_lake(cfg: WarehouseConfig, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Attach the lake; errors become messages in words (CatalogUnavailable, FileNotFoundError).
+
+    Two writers attaching a catalog database that holds no lake yet both start creating
+    DuckLake's tables there, and PostgreSQL refuses the second ("already exists"); that one
+    waits and attaches again, and then finds the lake the first one created.
+    """
+    for attempt in range(1, cfg.commit_attempts + 1):
+        try:
+            return _open_lake(cfg, read_only)
+        except duckdb.Error as exc:
+            text = str(exc)
+            if read_only and "creating a new DuckLake is explicitly disabled" in text:
+                raise FileNotFoundError(_missing(cfg.catalog_dsn)) from None
+            if "already exists" not in text or attempt == cfg.commit_attempts:
+                raise CatalogUnavailable(_explain(exc, cfg)) from None
+            pause = _wait(cfg, attempt)
+            log.info("lake being created by another writer, attaching again in %.2f s", pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable: commit_attempts >= 1")
+
+
+def _missing(where: str) -> str:
+    return (
+        f"仓库不存在：{where}。请先运行 `urbanreport ingest`"
+        "（或先用 `urbanreport sample` 生成示例数据）。"
+    )
+
+
+def _connect(settings: Settings, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    cfg = settings.warehouse
+    if cfg.is_lake:
+        return _attach_lake(cfg, read_only)
+    path: Path = settings.warehouse_path
+    if read_only and not path.exists():
+        raise FileNotFoundError(_missing(str(path)))
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def _use(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """A cursor starts in DuckDB's own in-memory catalog; point it at the lake again."""
+    if settings.warehouse.is_lake:
+        con.execute(f"USE {LAKE}")
+
+
+# --- transactions --------------------------------------------------------------------------
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A commit refused because another writer changed the same table (worth another try)."""
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open (a failed COMMIT has already ended it)."""
+    with suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
+
+
+def _wait(cfg: WarehouseConfig, attempt: int) -> float:
+    """Exponential backoff with jitter, so two writers that collided do not collide again."""
+    base = min(cfg.retry_wait_seconds * 2 ** (attempt - 1), _MAX_WAIT_SECONDS)
+    return base * random.uniform(0.5, 1.5)
+
+
+def transaction(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    work: Callable[[duckdb.DuckDBPyConnection], T],
+    what: str,
+) -> T:
+    """Run `work(con)` in one transaction; on a commit conflict run it again, a bounded number
+    of times (`[warehouse] commit_attempts`). `work` must do everything again, reads included:
+    a retry sees what the other writer committed. Exhausted → CommitConflict, nothing written.
+    """
+    cfg = settings.warehouse
+    for attempt in range(1, cfg.commit_attempts + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = work(con)
+            con.execute("COMMIT")
+            return result
+        except duckdb.TransactionException as exc:
+            _rollback(con)
+            if not is_conflict(exc):
+                raise
+            if attempt == cfg.commit_attempts:
+                raise CommitConflict(
+                    f"{what}：与其他写入者的提交冲突，已重试 {cfg.commit_attempts} 次仍未成功，"
+                    "本次未写入任何内容，请稍后重新运行 (still conflicting with other writers after"
+                    f" {cfg.commit_attempts} attempts; nothing was written, run it again later)"
+                ) from None
+            pause = _wait(cfg, attempt)
+            log.info("%s: commit conflict, attempt %d, again in %.2f s", what, attempt, pause)
+            time.sleep(pause)
+        except BaseException:
+            _rollback(con)
+            raise
+    raise AssertionError("unreachable: commit_attempts >= 1")
+
+
+def next_batch_id(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """The next batch id, like a sequence: taken in a short transaction of its own.
+
+    Why not inside the batch's transaction: on DuckLake two transactions that change the same
+    table conflict, so a counter bumped by every batch would make any two concurrent batches
+    conflict. Here only the two allocations meet (and retry); the batches then commit
+    independently. A batch that fails leaves a gap in the ids, as a sequence does.
+    """
+    cur = con.cursor()
+    try:
+        _use(cur, settings)
+        return transaction(
+            cur,
+            settings,
+            lambda c: execute_file(c, "ingest/next_batch_id.sql").fetchone()[0],
+            "分配批次号 (allocating a batch id)",
+        )
+    finally:
+        cur.close()
+
+
+# --- the context managers --------------------------------------------------------------------
+
+
 @contextmanager
 def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, held under the single-writer lock, with the schema in place."""
     with exclusive(settings):
-        con = duckdb.connect(str(settings.warehouse_path))
+        con = _connect(settings, read_only=False)
         try:
-            con.execute(sql_text("schema.sql"))
+            transaction(
+                con,
+                settings,
+                lambda c: c.execute(sql_text("schema.sql")),
+                "建立仓库表 (creating the warehouse tables)",
+            )
             _prepare(con)
             yield con
         finally:
@@ -147,16 +404,14 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextmanager
 def reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection. Fails clearly if the warehouse was never created."""
-    path: Path = settings.warehouse_path
-    if not path.exists():
-        raise FileNotFoundError(
-            f"仓库不存在：{path}。请先运行 `urbanreport ingest`"
-            "（或先用 `urbanreport sample` 生成示例数据）。"
-        )
-    con = duckdb.connect(str(path), read_only=True)
+    """A read-only connection in one transaction: every figure read through it comes from the
+    same snapshot, even while other writers commit to the lake. Fails clearly if the warehouse
+    was never created."""
+    con = _connect(settings, read_only=True)
     try:
         _prepare(con)
+        con.execute("BEGIN TRANSACTION")
         yield con
     finally:
+        _rollback(con)
         con.close()

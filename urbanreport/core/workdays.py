@@ -78,11 +78,20 @@ def calendar_rows(
 
 
 def refresh_calendar(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Rebuild calendar_days from configuration and the package (cheap: a few thousand rows)."""
+    """Rebuild calendar_days from configuration and the package (cheap: a few thousand rows).
+
+    Written only when it differs, in one transaction (readers never see it half-built), retried
+    when another writer rebuilds it at the same moment (sql/ingest/calendar.sql).
+    """
     span = warehouse.query(con, "ingest/data_years.sql")[0]
     rows = calendar_rows(settings, (span["first_year"], span["last_year"]))
+
+    def rebuild(c: duckdb.DuckDBPyConnection) -> None:
+        if warehouse.query(c, "ingest/calendar_changed.sql")[0]["changed"]:
+            warehouse.execute_file(c, "ingest/calendar.sql")
+
     con.register("calendar_frame", rows)
     try:
-        warehouse.execute_file(con, "ingest/calendar.sql")
+        warehouse.transaction(con, settings, rebuild, "更新工作日历 (updating the calendar)")
     finally:
         con.unregister("calendar_frame")

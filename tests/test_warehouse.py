@@ -1,0 +1,128 @@
+"""The `[warehouse]` configuration and the schema's batch counter (no PostgreSQL needed).
+
+A catalog string is checked before anything connects: no password in it, no URL form (where a
+password hides), only libpq keywords. An embedded warehouse made before the counters existed
+keeps numbering after its highest batch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.factories import enforcement_row, inbox, make_settings, write_rows_csv
+from urbanreport.core import warehouse
+from urbanreport.core.config import ConfigError, WarehouseConfig, parse_catalog
+from urbanreport.ingest.batches import ingest_source
+
+LAKE = '[warehouse]\nbackend = "ducklake"\ncatalog = "{catalog}"\ndata_path = "{data}"\n'
+
+
+def lake_config(catalog: str, data: str = "lake") -> str:
+    return LAKE.format(catalog=catalog, data=data)
+
+
+def test_the_embedded_file_is_the_default(tmp_path: Path) -> None:
+    cfg = make_settings(tmp_path).warehouse
+    assert (cfg.backend, cfg.is_lake, cfg.data_path) == ("duckdb", False, None)
+    assert warehouse.describe(make_settings(tmp_path)) == str(tmp_path / "warehouse.duckdb")
+
+
+def test_a_lake_configuration_is_read_and_shown_without_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("URBANREPORT_CATALOG_PASSWORD", "s3cret")
+    catalog = "host=10.20.0.5 port=5432 dbname=lake user=urbanreport sslmode=require"
+    settings = make_settings(tmp_path, lake_config(catalog, "/srv/share/lake"))
+    cfg = settings.warehouse
+    assert cfg.is_lake and cfg.data_path == Path("/srv/share/lake")
+    assert cfg.catalog == {
+        "host": "10.20.0.5",
+        "port": "5432",
+        "dbname": "lake",
+        "user": "urbanreport",
+        "sslmode": "require",
+    }
+    assert cfg.catalog_password == "s3cret"
+    assert "s3cret" not in warehouse.describe(settings)
+    assert cfg.catalog_dsn in warehouse.describe(settings)
+    relative = make_settings(tmp_path / "b", lake_config("host=h dbname=d")).warehouse
+    assert relative.data_path == tmp_path / "b" / "lake"
+
+
+def test_quoted_values_survive_the_round_trip() -> None:
+    text = r"host=h dbname='city lake' user='o\'brien' application_name=x\\y"
+    parsed = parse_catalog(text)
+    assert parsed == {"host": "h", "dbname": "city lake", "user": "o'brien",
+                      "application_name": "x\\y"}  # fmt: skip
+    cfg = WarehouseConfig("ducklake", parsed, Path("lake"), 1, 0.0)
+    assert parse_catalog(cfg.catalog_dsn) == parsed
+
+
+@pytest.mark.parametrize(
+    ("catalog", "words"),
+    [
+        ("host=h dbname=d password=hunter2", "不能包含密码"),
+        ("host=h dbname=d PASSWORD='hunter2'", "不能包含密码"),
+        ("host=h dbname=d passfile=/root/.pgpass", "不能包含密码"),
+        ("postgresql://u:hunter2@h/d", "不能用网址"),
+        ("host=h dbname=d sslpassword=x", "不支持的参数"),
+        ("dbname=d", "缺少 host"),
+        ("host=h dbname=d =x", "无法解析"),
+    ],
+)
+def test_a_bad_catalog_string_is_refused_without_repeating_it(
+    tmp_path: Path, catalog: str, words: str
+) -> None:
+    settings = make_settings(tmp_path, lake_config(catalog))
+    with pytest.raises(ConfigError) as refused:
+        settings.warehouse  # noqa: B018 (validated on first use)
+    message = str(refused.value)
+    assert words in message and "[warehouse] catalog" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ('[warehouse]\nbackend = "sqlite"\n', "backend 只能是"),
+        ('[warehouse]\nbackend = "ducklake"\n', "需要 catalog"),
+        (lake_config("host=h dbname=d", "s3://bucket/lake"), "对象存储尚不支持"),
+        ("[warehouse]\ncommit_attempts = 0\n", "commit_attempts 至少为 1"),
+    ],
+)
+def test_other_bad_warehouse_settings_say_what_to_change(
+    tmp_path: Path, config: str, words: str
+) -> None:
+    with pytest.raises(ConfigError, match=words):
+        make_settings(tmp_path, config).warehouse  # noqa: B018
+
+
+def test_a_warehouse_from_before_the_counters_keeps_numbering_after_its_last_batch(
+    tmp_path: Path,
+) -> None:
+    """The former schema: a sequence and a primary key. Its batches keep their ids."""
+    settings = make_settings(tmp_path)
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("CREATE SEQUENCE batch_seq START 1")
+    con.execute(
+        "CREATE TABLE batches (batch_id BIGINT PRIMARY KEY, source VARCHAR NOT NULL, "
+        "file_name VARCHAR NOT NULL, content_hash VARCHAR NOT NULL, file_mtime TIMESTAMP, "
+        "rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_rejected BIGINT NOT NULL, "
+        "status VARCHAR NOT NULL, message VARCHAR, loaded_at TIMESTAMP NOT NULL, "
+        "CHECK (rows_read = rows_loaded + rows_rejected))"
+    )
+    con.execute(
+        "INSERT INTO batches VALUES (7, 'permits', 'old.csv', 'abc', NULL, 0, 0, 0, 'loaded', "
+        "NULL, TIMESTAMP '2023-01-01 08:00:00')"
+    )
+    con.close()
+    write_rows_csv(inbox(settings, "enforcement") / "e.csv", [enforcement_row()])
+    with warehouse.writer(settings) as con:
+        (result,) = ingest_source(con, settings, "enforcement")
+        assert result.batch_id == 8
+        assert warehouse.next_batch_id(con, settings) == 9  # the gap a failed batch would leave
+        ids = [r[0] for r in con.execute("SELECT batch_id FROM batches ORDER BY 1").fetchall()]
+        assert ids == [7, 8]
