@@ -318,6 +318,9 @@ def test_personal_numbers_are_masked_in_the_sentence_shown() -> None:
     (figure,) = figures_of("对当事人（电话13800138000，证件号440507199001011234）罚款500元。")
     assert "13800138000" not in figure.sentence and "440507199001011234" not in figure.sentence
     assert "***********" in figure.sentence and figure.number == "500"
+    # The words before the figure, which the terminal and the portal show beside it, too.
+    assert figure.segment.endswith("证件号440507199001011234)罚款")  # linking reads them as typed
+    assert figure.shown_segment == "证件号******************)罚款"
 
 
 def test_units_and_multipliers() -> None:

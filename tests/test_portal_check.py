@@ -12,6 +12,8 @@ import hashlib
 import io
 import logging
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,7 @@ from fastapi.testclient import TestClient
 from tests.factories import macro_enabled
 from tests.portal_helpers import (
     LOOPBACK,
+    FakeClock,
     Site,
     add_staff,
     build_site,
@@ -264,7 +267,7 @@ def test_the_copy_of_another_file_is_refused(app: FastAPI, said: dict[str, str])
         page = post(editor, checked)
         copy = post(editor, other, path="/check/annotated", checked=checked_hash(page.text))
     assert copy.status_code == 400
-    assert alert(copy.text) == "所选文件与刚才核对的不是同一份。请选择同一文件，或重新核对。"
+    assert alert(copy.text).startswith("所选文件与刚才核对的不是同一份。请选择同一文件")
 
 
 # --- periods ------------------------------------------------------------------------------------
@@ -387,6 +390,53 @@ def test_without_a_warehouse_the_page_says_so(tmp_path: Path, said: dict[str, st
     assert page.status_code == 503
     assert alert(page.text).startswith("数据仓库尚未建立")
     assert str(site.home) not in page.text  # no server path on the page
+
+
+#: A writer in another process: opens the warehouse read-write and waits for its stdin to close.
+HOLD_LOCK = (
+    "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+    "sys.stdin.read()"
+)
+
+
+def test_while_an_ingest_holds_the_warehouse_the_page_says_so(
+    app: FastAPI, site: Site, said: dict[str, str]
+) -> None:
+    """Another process writing the warehouse (an ingest) holds its lock: try again later."""
+    path = str(site.home / "warehouse.duckdb")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"ready\n"
+        with signed_in_client(app, "editor") as editor:
+            page = post(editor, word_draft(draft_text(said)))
+    finally:
+        holder.communicate(b"")
+    assert page.status_code == 503
+    assert alert(page.text).startswith("数据仓库暂时无法读取（可能正在更新），请稍后重试。")
+
+
+def test_in_open_mode_the_operator_may_check(site: Site, said: dict[str, str]) -> None:
+    """No account yet: the single person on the server itself acts as an editor."""
+    app = make_app(site)
+    with TestClient(app, client=LOOPBACK) as local:
+        assert '<a href="/check">核对文稿</a>' in local.get("/").text
+        page = post(local, word_draft(draft_text(said)))
+    assert page.status_code == 200
+    assert [r[6] for r in table_rows(page.text)] == ["一致"] * 4
+
+
+def test_before_any_report_the_period_is_last_months_year(tmp_path: Path) -> None:
+    site = build_site(tmp_path)
+    for year in (2022, 2023):
+        site.write_index(year, {"fiscal_year": year, "reports": {}})
+    app = make_app(site, clock=FakeClock())  # 2024-01-08: December 2023 is last month
+    add_staff(security_of(app))
+    with signed_in_client(app, "editor") as editor:
+        page = editor.get("/check")
+    assert re.findall(r'<option value="(\d{4})"', page.text) == ["2023"]
+    assert '<option value="2023" selected>' in page.text
 
 
 # --- the audit trail and the logs ---------------------------------------------------------------

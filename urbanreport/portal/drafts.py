@@ -9,6 +9,9 @@ script, so the browser cannot resend the file by itself; the editor picks it onc
 check runs again on what is sent. A hash of the checked file travels in the page's form, so a
 different file picked by mistake is refused instead of silently annotated.
 
+While the form is parsed, Starlette holds a file part over 1 MB in an unnamed temporary file
+(no directory entry; gone when closed); the route closes the form as soon as it has the bytes.
+
 Never logged or audited: the draft's text, its figures, its file name. The audit entry names
 the file by a keyed hash of its name (the same name gives the same hash, but the hash cannot
 be guessed back from a list of likely names without the portal's key) and its size.
@@ -21,11 +24,15 @@ import hmac
 import logging
 import traceback
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
+
+import duckdb
 
 from urbanreport.check import CheckResult, DraftRefused, Limits, check_bytes
 from urbanreport.check.annotate import annotated_bytes
 from urbanreport.check.compare import VERDICT_NAMES
+from urbanreport.core import clock
 from urbanreport.core.config import Settings
 from urbanreport.core.periods import Period
 from urbanreport.core.warehouse import CatalogUnavailable, CommitConflict, WarehouseBusy
@@ -38,13 +45,28 @@ log = logging.getLogger(__name__)
 ACCEPT = ".docx,.docm,.txt,.pdf"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-NO_FILE = "请选择要核对的文稿文件（.docx、.txt 或 .pdf）。"
-NO_WAREHOUSE = "数据仓库尚未建立，暂时无法核对。请管理员先导入数据（urbanreport ingest）。"
-WAREHOUSE_UNAVAILABLE = "数据仓库暂时无法读取（可能正在更新），请稍后重试。"
-FAILED = "核对未能完成（内部错误），请稍后重试或联系管理员。文稿内容未被保存。"
-NOT_WORD = "批注副本只能为 Word（.docx）文稿生成；此文稿的核对结果见下表。"
-NOTHING_TO_MARK = "文稿中没有与库内数值不一致的数字，无需批注副本。"
-OTHER_FILE = "所选文件与刚才核对的不是同一份。请选择同一文件，或重新核对。"
+NO_FILE = "请选择要核对的文稿文件（.docx、.txt 或 .pdf）。 (Choose a draft to check.)"
+NO_WAREHOUSE = (
+    "数据仓库尚未建立，暂时无法核对。请管理员先导入数据（urbanreport ingest）。"
+    " (There is no warehouse yet.)"
+)
+WAREHOUSE_UNAVAILABLE = (
+    "数据仓库暂时无法读取（可能正在更新），请稍后重试。 (The warehouse is busy; try again later.)"
+)
+FAILED = (
+    "核对未能完成（内部错误），请稍后重试或联系管理员。文稿内容未被保存。"
+    " (The check failed; nothing of the draft was kept.)"
+)
+NOT_WORD = (
+    "批注副本只能为 Word（.docx）文稿生成；此文稿的核对结果见下表。"
+    " (Annotated copies are for Word drafts.)"
+)
+NOTHING_TO_MARK = (
+    "文稿中没有与库内数值不一致的数字，无需批注副本。 (No mismatches: nothing to annotate.)"
+)
+OTHER_FILE = (
+    "所选文件与刚才核对的不是同一份。请选择同一文件，或重新核对。 (Not the file that was checked.)"
+)
 
 
 class CheckFailed(Exception):
@@ -66,9 +88,11 @@ class PeriodGroup:
     options: tuple[tuple[str, str], ...]  # (value for Period.parse, label)
 
 
-def report_years(reports_dir: Path) -> list[int]:
-    """Fiscal years with at least one registered report, newest first."""
-    return [y for y in store.fiscal_years(reports_dir) if store.reports_of(reports_dir, y)]
+def report_years(reports_dir: Path, now: datetime) -> list[int]:
+    """Fiscal years with at least one registered report, newest first; with none yet, the
+    fiscal year of last month (in January, the year just ended)."""
+    years = [y for y in store.fiscal_years(reports_dir) if store.reports_of(reports_dir, y)]
+    return years or [int(clock.previous_month(now)[:4])]
 
 
 def period_choices(years: list[int]) -> list[PeriodGroup]:
@@ -84,7 +108,7 @@ def parse_period(text: str) -> Period:
     try:
         return Period.parse(text)
     except ValueError as exc:
-        raise CheckFailed(400, f"统计期无效：{exc}", "统计期无效") from None
+        raise CheckFailed(400, f"统计期无效：{exc} (invalid period)", "统计期无效") from None
 
 
 # --- the check --------------------------------------------------------------------------------
@@ -101,7 +125,8 @@ def run_check(settings: Settings, data: bytes, name: str, period: Period) -> Che
     except FileNotFoundError:
         log.warning("文稿核对：数据仓库不存在")
         raise CheckFailed(503, NO_WAREHOUSE, "数据仓库不存在") from None
-    except (WarehouseBusy, CatalogUnavailable, CommitConflict) as exc:
+    except (WarehouseBusy, CatalogUnavailable, CommitConflict, duckdb.IOException) as exc:
+        # IOException: the file is locked by a writer (an ingest running right now).
         log.warning("文稿核对：数据仓库不可读（%s）", type(exc).__name__)
         raise CheckFailed(503, WAREHOUSE_UNAVAILABLE, "数据仓库不可读") from None
     except Exception as exc:  # noqa: BLE001 - the page says so; the log keeps the place

@@ -69,7 +69,7 @@ def _page(
     note: str = "",
     status: int = 200,
 ) -> Response:
-    years = drafts.report_years(portal.reports_dir) or [portal.security.db.now().year]
+    years = drafts.report_years(portal.reports_dir, portal.security.db.now())
     context: dict[str, Any] = {
         "groups": drafts.period_choices(years),
         "selected": period or (result.period.label if result else str(years[0])),
