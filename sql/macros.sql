@@ -118,3 +118,8 @@ CREATE OR REPLACE TEMP MACRO ur_check_order(col, raw, earlier, later, what) AS (
     ur_problem(earlier IS NOT NULL AND later IS NOT NULL AND later < earlier, col, raw,
                what || ' (out of order)')
 );
+
+-- A row of a batch: `_row` is the row a user sees, and in a workbook also its sheet, as
+-- sheet_no << 40 | row (urbanreport/ingest/readers/sink.py); sheet 0 = a file without sheets.
+CREATE OR REPLACE TEMP MACRO ur_sheet_row(r) AS (r & 1099511627775);
+CREATE OR REPLACE TEMP MACRO ur_sheet_no(r) AS (r >> 40);

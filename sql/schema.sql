@@ -40,7 +40,8 @@ SELECT 'calendar', 0
 WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'calendar');
 
 -- Refused rows, one line per problem found (a row may have several). row_number is the row in
--- the file as a spreadsheet shows it (header = row 1) or the line number for JSON Lines.
+-- the file as a spreadsheet shows it (header = row 1) or the line number for JSON Lines; sheet
+-- names the workbook sheet of that row (NULL for files without sheets).
 CREATE TABLE IF NOT EXISTS rejects (
     batch_id   BIGINT NOT NULL,
     source     VARCHAR NOT NULL,
@@ -48,8 +49,11 @@ CREATE TABLE IF NOT EXISTS rejects (
     row_number BIGINT,
     column_name VARCHAR,
     raw_value  VARCHAR,
-    reason     VARCHAR NOT NULL
+    reason     VARCHAR NOT NULL,
+    sheet      VARCHAR
 );
+-- Warehouses created before rejects had a sheet column.
+ALTER TABLE rejects ADD COLUMN IF NOT EXISTS sheet VARCHAR;
 
 CREATE TABLE IF NOT EXISTS permits (
     permit_id     VARCHAR NOT NULL,

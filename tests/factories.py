@@ -369,11 +369,42 @@ def check_batch(con: duckdb.DuckDBPyConnection, result: Any, source: str) -> Non
         result.rows_loaded,
         result.rows_rejected,
     )
-    rejected_rows = con.execute(
-        "SELECT count(DISTINCT row_number) FROM rejects WHERE batch_id = ?", [result.batch_id]
+    rejected_rows = con.execute(  # a row is its sheet and row number (sheet NULL: no sheets)
+        "SELECT count(DISTINCT (sheet, row_number)) FROM rejects WHERE batch_id = ?",
+        [result.batch_id],
     ).fetchone()[0]
     assert rejected_rows == result.rows_rejected, result
     loaded = con.execute(
         f"SELECT count(*) FROM {source} WHERE batch_id = ?", [result.batch_id]
     ).fetchone()[0]
     assert loaded == result.rows_loaded, result
+
+
+def reject_places(con: duckdb.DuckDBPyConnection, file_name: str) -> list[tuple]:
+    """(row as `urbanreport rejects` shows it, column, raw value) of each reject line of a file:
+    `5`, or `sheet!5` for a workbook row, `-` for a whole file."""
+    lines = fetch(
+        con,
+        "SELECT sheet, row_number, column_name, raw_value FROM rejects WHERE file_name = ? "
+        "ORDER BY batch_id, sheet NULLS FIRST, row_number, column_name",
+        [file_name],
+    )
+    return [
+        (
+            "-"
+            if r["row_number"] is None
+            else f"{r['sheet']}!{r['row_number']}"
+            if r["sheet"]
+            else str(r["row_number"]),
+            r["column_name"],
+            r["raw_value"],
+        )
+        for r in lines
+    ]
+
+
+def every_batch_balances(con: duckdb.DuckDBPyConnection) -> bool:
+    """rows read = rows loaded + rows rejected, for every batch ever recorded."""
+    return con.execute(
+        "SELECT bool_and(rows_read = rows_loaded + rows_rejected) FROM batches"
+    ).fetchone()[0]

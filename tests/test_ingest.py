@@ -118,8 +118,7 @@ def test_gbk_file_with_a_private_use_character_in_a_name_loads(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("encoding", "chinese"),
     [
-        ("utf-16", True),  # with BOM
-        ("utf-16-le", True),  # no BOM
+        ("utf-16-le", True),  # no BOM (with a BOM it is Excel's "Unicode 文本" and loads)
         ("utf-16-le", False),  # ASCII headers: NUL bytes
         ("big5", True),
         ("big5", False),  # ASCII headers, Big5 values: would be mojibake
@@ -193,11 +192,14 @@ def test_xlsx_without_data_is_refused(tmp_path: Path) -> None:
     assert result.status == "refused" and "empty.xlsx" in result.message
 
 
-def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
+def test_a_csv_saved_under_xlsx_is_read_by_its_content_and_the_notes_say_so(
+    tmp_path: Path,
+) -> None:
     settings = make_settings(tmp_path)
     write_rows_csv(inbox(settings, "permits") / "renamed.xlsx", [permit_row()])
     (result,) = ingest(settings, "permits")
-    assert result.status == "refused" and "Excel" in result.message
+    assert (result.status, result.rows_loaded) == ("loaded", 1)
+    assert ".xlsx" in result.message and "CSV" in result.message
 
 
 def test_jsonl_malformed_lines_are_refused_alone(tmp_path: Path) -> None:

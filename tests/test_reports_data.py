@@ -1,4 +1,4 @@
-"""Hand-made indicator results shaped like ``flows.indicators.compute()`` / ``breakdowns()``.
+"""Hand-made indicator results shaped like ``indicators.compute()`` / ``breakdowns()``.
 
 Why: the report layer is tested on its own, with figures that match the bureau's published
 2023 report, without needing a warehouse. The tests at the bottom keep the fixture honest
@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from urbanreport.reports import narrative
+from urbanreport.core import catalogue
 
 STREETS = ["金霞", "珠池", "新津", "龙祥", "鸥汀", "外砂", "新溪", "龙华", "新海", "龙腾"]
 CATEGORIES = [
@@ -200,7 +200,7 @@ def annual_result() -> dict[str, Any]:
         "missing": {},
         "provisional": [],
         "campaign": dict(CAMPAIGN),
-        "data_version": {"last_batch_at": "2024-01-02T02:00:00", "batches": 37},
+        "data_version": {"data_as_of": "2024-01-02T02:00:00", "batches": 37},
     }
 
 
@@ -412,7 +412,7 @@ def scaled(values: dict[str, Any], factor: float) -> dict[str, Any]:
     """A month's share of the year: counts and amounts scaled, rates kept."""
     out: dict[str, Any] = {}
     for key, value in values.items():
-        kind = narrative.kind_of(key)
+        kind = catalogue.indicator(key).kind
         if value is None or kind in ("rate", "hours", "days"):
             out[key] = value
         elif kind in ("money", "area"):
@@ -443,7 +443,7 @@ def monthly_result(month: int = 7) -> dict[str, Any]:
         "missing": {},
         "provisional": [],
         "campaign": dict(CAMPAIGN),
-        "data_version": {"last_batch_at": "2023-08-01T06:00:00", "batches": 21},
+        "data_version": {"data_as_of": "2023-08-01T02:00:00", "batches": 21},
     }
 
 
@@ -463,10 +463,10 @@ def ytd_result(month: int = 7) -> dict[str, Any]:
 def without_source(result: dict[str, Any], source: str, reason: str) -> dict[str, Any]:
     """The same result as if ``source`` had sent nothing for the period."""
     out = copy.deepcopy(result)
-    for item in narrative.catalogue():
-        if item["source"] == source:
-            out["indicators"][item["key"]] = None
-            out["missing"][item["key"]] = reason
+    for item in catalogue.indicators().values():
+        if item.source == source:
+            out["indicators"][item.key] = None
+            out["missing"][item.key] = reason
     out["quality"][source].update(
         rows_read=0,
         rows_loaded=0,
@@ -502,7 +502,7 @@ def with_personal_data(
 
 
 def test_fixture_covers_the_catalogue():
-    keys = {item["key"] for item in narrative.catalogue()}
+    keys = set(catalogue.indicators())
     assert set(INDICATORS_2023) == keys
     assert set(INDICATORS_2022) == keys
 

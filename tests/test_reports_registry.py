@@ -8,7 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from tests.test_reports_data import annual_result, annual_tables
+from urbanreport.core.periods import Period
 from urbanreport.reports import build, registry
+from urbanreport.reports.inputs import ReportData
 from urbanreport.reports.registry import SHANGHAI, fiscal_years, load_index, publish
 
 ENTRY_KEYS = {
@@ -142,10 +144,15 @@ def test_render_data_registers_a_real_report(tmp_path):
     assert second.sha256 == first.sha256 and second.generated_at == first.generated_at
 
 
-def test_data_cutoff_is_the_update_day_while_the_period_runs():
-    assert build.data_cutoff(date(2024, 12, 31), "2024-07-03T06:00:00") == date(2024, 7, 3)
-    assert build.data_cutoff(date(2023, 12, 31), "2024-01-02T02:00:00") == date(2023, 12, 31)
-    assert build.data_cutoff(date(2023, 12, 31), None) == date(2023, 12, 31)
+def cutoff(label: str, data_as_of: str | None) -> date:
+    result = {"data_version": {"data_as_of": data_as_of}}
+    return ReportData("annual", Period.parse(label), result, {}, "局", "区").data_cutoff
+
+
+def test_data_cutoff_is_the_data_day_while_the_period_runs():
+    assert cutoff("2024", "2024-07-03T06:00:00") == date(2024, 7, 3)
+    assert cutoff("2023", "2024-01-02T02:00:00") == date(2023, 12, 31)
+    assert cutoff("2023", None) == date(2023, 12, 31)
 
 
 def test_names():

@@ -1,5 +1,6 @@
 -- What a report needs besides the figures: the period's district campaign, the calendar years
--- that fell back to Monday–Friday (provisional), and the data version (latest batch).
+-- that fell back to Monday–Friday (provisional), and the data version: the moment the
+-- data of the report's years stands at (the newest extract, see data_as_of) and the batches.
 SELECT
     (SELECT struct_pack(name := campaign, start_date := start_date, end_date := end_date,
                         target_m2 := target_m2)
@@ -7,5 +8,5 @@ SELECT
     (SELECT list(DISTINCT year(d) ORDER BY year(d)) FROM calendar_days
      WHERE provisional AND (d BETWEEN $start AND $end OR d BETWEEN $prev_start AND $prev_end))
         AS provisional_years,
-    (SELECT max(loaded_at) FROM batches) AS last_batch_at,
+    data_as_of($prev_start, $end) AS data_as_of,
     (SELECT count(*) FROM batches) AS batches

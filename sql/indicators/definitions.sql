@@ -55,18 +55,60 @@ CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
 -- has no data for it (its indicators are NULL, 数据缺失), never zero. Every date by which an
 -- indicator counts a record is one (a review concluded in P counts in enforcement.reviews).
 CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
-    SELECT 'enforcement' AS source, filed_date AS d FROM enforcement
-    UNION ALL SELECT 'enforcement', decided_date FROM enforcement WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'enforcement', review_date FROM enforcement WHERE review_date IS NOT NULL
-    UNION ALL SELECT 'permits', received_date FROM permits
-    UNION ALL SELECT 'permits', decided_date FROM permits WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'demolition', demolished_date FROM demolition
-    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE) FROM dcm_cases
-    UNION ALL SELECT 'legal_activities', date FROM legal_activities
+    SELECT 'enforcement' AS source, filed_date AS d, batch_id FROM enforcement
+    UNION ALL SELECT 'enforcement', decided_date, batch_id FROM enforcement
+        WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'enforcement', review_date, batch_id FROM enforcement
+        WHERE review_date IS NOT NULL
+    UNION ALL SELECT 'permits', received_date, batch_id FROM permits
+    UNION ALL SELECT 'permits', decided_date, batch_id FROM permits WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'demolition', demolished_date, batch_id FROM demolition
+    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), batch_id FROM dcm_cases
+    UNION ALL SELECT 'legal_activities', date, batch_id FROM legal_activities
     UNION ALL SELECT 'demolition_targets', CAST(unnest(generate_series(
-        CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE)
+        CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE),
+        batch_id
         FROM demolition_targets;
 
 CREATE OR REPLACE TEMP MACRO has_data(src, s, e) AS (
     EXISTS (SELECT 1 FROM record_dates() r WHERE r.source = src AND r.d BETWEEN s AND e)
+);
+
+-- The rows of a breakdown (sql/breakdowns/): every member it lists, zero or not, and whether
+-- the source has any record for it this year (has_cur) and a year earlier (has_prev). A cell
+-- of a member whose source has no record at all is NULL (数据缺失), never 0 (see `cell`).
+-- By month: the months of [s, e]; the source counts as present in a month with a record in it.
+CREATE OR REPLACE TEMP MACRO breakdown_months(src, s, e, ps, pe) AS TABLE
+    WITH seen AS (
+        SELECT DISTINCT CAST(date_trunc('month', d) AS DATE) AS month_start
+        FROM record_dates() WHERE source = src AND (d BETWEEN s AND e OR d BETWEEN ps AND pe)
+    )
+    SELECT month(m) AS month,
+           CAST(m AS DATE) IN (SELECT month_start FROM seen) AS has_cur,
+           CAST(m - INTERVAL 1 YEAR AS DATE) IN (SELECT month_start FROM seen) AS has_prev
+    FROM (SELECT unnest(generate_series(CAST(s AS TIMESTAMP), CAST(e AS TIMESTAMP),
+                                        INTERVAL 1 MONTH)) AS m);
+
+-- By a dimension: the configured members (streets, a dictionary) in their configured order;
+-- the source counts as present with any record in the period.
+CREATE OR REPLACE TEMP MACRO breakdown_members(src, members, s, e, ps, pe) AS TABLE
+    SELECT unnest(members) AS member, unnest(range(len(members))) AS ord,
+           has_data(src, s, e) AS has_cur, has_data(src, ps, pe) AS has_prev;
+
+-- A breakdown cell: NULL without data, else the value with 0 where nothing was counted.
+CREATE OR REPLACE TEMP MACRO cell(has, v) AS (CASE WHEN has THEN coalesce(v, 0) END);
+-- A cell that has no zero (a rate without denominator, a street without a target): stays NULL.
+CREATE OR REPLACE TEMP MACRO cell_or_null(has, v) AS (CASE WHEN has THEN v END);
+
+-- The moment the data of [s, e] stands at: the newest modification time of the extracts that
+-- delivered the current version of a record dated in [s, e] (the moment the source system
+-- exported it). Reports print it as 数据更新时间 and count the months without data up to it.
+-- Never the clock of the ingest (batches.loaded_at): the same files must give the same report
+-- in any data directory, ingested at any time. An extract that only brings later months
+-- leaves the reports of earlier periods as they are.
+CREATE OR REPLACE TEMP MACRO data_as_of(s, e) AS (
+    SELECT max(b.file_mtime)
+    FROM batches b
+    WHERE b.status = 'loaded'
+      AND b.batch_id IN (SELECT batch_id FROM record_dates() WHERE d BETWEEN s AND e)
 );

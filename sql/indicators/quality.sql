@@ -1,12 +1,14 @@
 -- Data quality per source: row counts over every batch ever ingested, the latest record date,
--- and the months of [$start, $end] (up to $today) in which the source has no record.
+-- and the months of [$start, $end] in which the source has no record, counted up to the moment
+-- the data stands at (data_as_of), so the same files always give the same months.
 WITH sources AS (
     SELECT unnest($sources) AS source
 ),
+upto AS (SELECT least($end, CAST(data_as_of($prev_start, $end) AS DATE)) AS d),
 months AS (
     SELECT CAST(m AS DATE) AS m
     FROM (SELECT unnest(generate_series(CAST(date_trunc('month', $start) AS TIMESTAMP),
-                                        CAST(date_trunc('month', least($end, $today)) AS TIMESTAMP),
+                                        CAST(date_trunc('month', (SELECT d FROM upto)) AS TIMESTAMP),
                                         INTERVAL 1 MONTH)) AS m)
 ),
 have AS (

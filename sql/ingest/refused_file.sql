@@ -1,2 +1,3 @@
 -- A whole file refused (empty, unknown encoding, missing required column): one reject line.
-INSERT INTO rejects VALUES ($batch_id, $source, $file_name, NULL, $column_name, NULL, $reason)
+INSERT INTO rejects (batch_id, source, file_name, row_number, column_name, raw_value, reason)
+VALUES ($batch_id, $source, $file_name, NULL, $column_name, NULL, $reason)
