@@ -32,19 +32,8 @@ from urbanreport.reports.layout import ACCENT, RULE, TEXT_WIDTH, Styles
 from urbanreport.reports.pdf_images import draw_png
 from urbanreport.reports.typeset import CJKParagraph, TextStyle
 
-CN_NUMERALS = "一二三四五六七八九十"
 #: A table this long is not kept on one page: it starts where its first rows fit.
 KEEP_WHOLE_ROWS = 16
-
-
-def cn_number(n: int) -> str:
-    """1 → 一, 11 → 十一 (enough for a report's sections)."""
-    if n <= 10:
-        return CN_NUMERALS[n - 1]
-    if n < 20:
-        return "十" + CN_NUMERALS[n - 11]
-    tens, ones = divmod(n, 10)
-    return CN_NUMERALS[tens - 1] + "十" + (CN_NUMERALS[ones - 1] if ones else "")
 
 
 @dataclass(frozen=True)
@@ -127,10 +116,10 @@ class Story:
         elif block.level == 1:
             self.numbers["h2"] = 0
             self.add(CondPageBreak(60 * mm))
-            text = f"{cn_number(self.next('h1'))}、{block.text}"
+            text = f"{blocks.cn_number(self.next('h1'))}、{block.text}"
             self.heads.append(CJKParagraph(text, s.h1, keep_with_next=True))
         elif block.level == 2:
-            text = f"（{cn_number(self.next('h2'))}）{block.text}"
+            text = f"（{blocks.cn_number(self.next('h2'))}）{block.text}"
             self.heads.append(CJKParagraph(text, s.h2, keep_with_next=True))
         else:
             self.heads.append(CJKParagraph(block.text, s.h3, keep_with_next=True))

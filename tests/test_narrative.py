@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.test_reports_data import (
+from tests.reports_data import (
     PUBLISHED_SENTENCES,
     annual_result,
     monthly_result,

@@ -96,7 +96,7 @@ def render_real_annual_report(site: Site) -> bool:
     """Render the 2023 annual report with the real report builder, from the hand-made 2023
     figures (no warehouse needed), and register it; False if the builder is not available."""
     try:
-        from tests.test_reports_data import annual_result, annual_tables
+        from tests.reports_data import annual_result, annual_tables
         from urbanreport.reports import build
     except ImportError:
         return False

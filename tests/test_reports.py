@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
-from tests.test_reports_data import (
+from tests.reports_data import (
     PERSONAL_VALUES,
     PUBLISHED_SENTENCES,
     annual_result,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_reports_data import PUBLISHED_SENTENCES, font_report, page_count, pdf_text, squeeze
+from tests.reports_data import PUBLISHED_SENTENCES, font_report, page_count, pdf_text, squeeze
 from urbanreport.core import warehouse
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.indicators import Period

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_reports_data import (
+from tests.reports_data import (
     annual_result,
     annual_tables,
     monthly_result,

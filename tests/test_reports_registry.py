@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-from tests.test_reports_data import annual_result, annual_tables
+from tests.reports_data import annual_result, annual_tables
 from urbanreport.core.periods import Period
 from urbanreport.reports import build, registry
 from urbanreport.reports.inputs import ReportData

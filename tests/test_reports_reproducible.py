@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_reports_data import pdf_text, squeeze
+from tests.reports_data import pdf_text, squeeze
 from urbanreport.core import warehouse
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.core.periods import Period
