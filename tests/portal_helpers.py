@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 
 import uvicorn
 from argon2 import PasswordHasher
+from docx import Document
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -259,6 +261,37 @@ def build_site(
         2022, "2022", report_entry(site, 2022, "2022", pdf=make_pdf("2022 annual report"))
     )
     return site
+
+
+# --- drafts for the draft check (核对文稿) -------------------------------------------------------
+
+#: Two published figures of the seed report, each changed by one digit: the altered draft.
+SEED_ALTERATIONS = (("936宗", "937宗"), ("78.02%", "87.02%"))
+
+
+def with_warehouse(site: Site, warehouse: Path) -> None:
+    """Give the site a copy of a warehouse file (the session's ingested sample)."""
+    shutil.copyfile(warehouse, site.home / "warehouse.duckdb")
+
+
+def altered_seed(seed: Path) -> str:
+    """The seed report's text with `SEED_ALTERATIONS` made, each exactly once."""
+    text = seed.read_text(encoding="utf-8")
+    for old, new in SEED_ALTERATIONS:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def word_draft(text: str) -> bytes:
+    """`text` as a Word draft, one paragraph a line, the way a section pastes it into Word."""
+    document = Document()
+    for line in text.splitlines():
+        if line.strip():
+            document.add_paragraph(line.strip())
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 # --- running the portal -------------------------------------------------------------------------
