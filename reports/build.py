@@ -26,7 +26,17 @@ from urbanreport import indicators
 from urbanreport.core import catalogue, formatting, warehouse
 from urbanreport.core.config import Settings
 from urbanreport.core.periods import Period
-from urbanreport.reports import document, figures, narrative, pdf, registry
+from urbanreport.reports import (
+    blocks,
+    document,
+    docx,
+    draft,
+    figures,
+    narrative,
+    pdf,
+    registry,
+    xlsx,
+)
 from urbanreport.reports.inputs import ReportData, frame_key
 
 
@@ -52,6 +62,8 @@ class ReportEntry:
     charts: list[str] = field(default_factory=list)  # registry ids of the charts shown
     figures: list[str] = field(default_factory=list)  # registry ids of every table and chart
     seconds: float = 0.0
+    #: Every format's latest file: ``{"pdf": path, "docx": path, "xlsx": path}``.
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 # --- names --------------------------------------------------------------------------------
@@ -168,8 +180,47 @@ def render_pdf(data: ReportData) -> pdf.Rendered:
     return pdf.render(document.build(data))
 
 
-def publish(reports_dir: Path, data: ReportData, pdf_bytes: bytes) -> tuple[dict, bool]:
-    """Write the file and its index entry (nothing when the bytes are unchanged)."""
+def word_document(data: ReportData, report: blocks.Document) -> blocks.Document:
+    """What the .docx shows: for a fiscal year the 年度报告 draft with the data report as its
+    附件 (so every sentence of the PDF is in it too), for a month the brief itself."""
+    if data.report != "annual":
+        return report
+    return draft.annual_draft(
+        data.result,
+        bureau=data.bureau,
+        district=data.district,
+        appendix=report.blocks,
+        data_cutoff=report.data_cutoff,
+        data_as_of=report.data_as_of,
+    )
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """One render's files, all from the same `Document`."""
+
+    pdf: pdf.Rendered
+    docx: bytes
+    xlsx: bytes
+
+    def others(self) -> dict[str, bytes]:
+        return {"docx": self.docx, "xlsx": self.xlsx}
+
+
+def render_outputs(data: ReportData) -> Outputs:
+    """PDF, Word and Excel of one report from one document."""
+    report = document.build(data)
+    word = docx.render(word_document(data, report))
+    return Outputs(pdf.render(report), word, xlsx.render(report))
+
+
+def publish(
+    reports_dir: Path,
+    data: ReportData,
+    pdf_bytes: bytes,
+    others: Mapping[str, bytes] | None = None,
+) -> tuple[dict, bool]:
+    """Write the files and their index entry (nothing when all bytes are unchanged)."""
     kind = data.period.kind
     moment = data.data_as_of
     meta = {
@@ -183,7 +234,9 @@ def publish(reports_dir: Path, data: ReportData, pdf_bytes: bytes) -> tuple[dict
         "data_updated_at": moment.isoformat(timespec="seconds") if moment else None,
         "headline": headline(data.result),
     }
-    return registry.publish(reports_dir, data.fiscal_year, meta, pdf_bytes, pdf.preview_png)
+    return registry.publish(
+        reports_dir, data.fiscal_year, meta, pdf_bytes, pdf.preview_png, others=others
+    )
 
 
 def _entry(folder: Path, raw: Mapping[str, Any], changed: bool, **extra: Any) -> ReportEntry:
@@ -203,6 +256,8 @@ def _entry(folder: Path, raw: Mapping[str, Any], changed: bool, **extra: Any) ->
         preview=folder / raw["preview"] if raw.get("preview") else None,
         versions=list(raw.get("versions") or []),
         changed=changed,
+        files={"pdf": folder / raw["file"]}
+        | {fmt: folder / info["file"] for fmt, info in (raw.get("formats") or {}).items()},
         **extra,
     )
 
@@ -210,8 +265,9 @@ def _entry(folder: Path, raw: Mapping[str, Any], changed: bool, **extra: Any) ->
 def render_data(reports_dir: Path, data: ReportData) -> ReportEntry:
     """Lay out and register a report from already computed figures."""
     started = time.perf_counter()
-    rendered = render_pdf(data)
-    raw, changed = publish(reports_dir, data, rendered.pdf)
+    outputs = render_outputs(data)
+    rendered = outputs.pdf
+    raw, changed = publish(reports_dir, data, rendered.pdf, outputs.others())
     folder = Path(reports_dir) / str(data.fiscal_year)
     shown = list(rendered.entry_ids)
     charts = [i for i in shown if figures.entry(i).type == "chart"]
@@ -222,7 +278,7 @@ def render_data(reports_dir: Path, data: ReportData) -> ReportEntry:
 def render(
     settings: Settings, period: Period, con: duckdb.DuckDBPyConnection | None = None
 ) -> ReportEntry:
-    """Render the period's PDF into ``reports/<fy>/`` and register it.
+    """Render the period's PDF, Word and Excel files into ``reports/<fy>/`` and register it.
 
     ``con`` lets a flow that already holds the warehouse (under the write lock) pass it in;
     otherwise a read-only connection is opened for the duration of the computation.

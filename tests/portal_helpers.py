@@ -149,6 +149,14 @@ class Site:
         self.write_index(fiscal_year, index)
 
 
+def office_files(site: Site, fiscal_year: int, stem: str) -> dict[str, dict[str, Any]]:
+    """A Word and an Excel file beside a PDF (distinct bytes per file, as a render makes)."""
+    return {
+        fmt: site.add_file(fiscal_year, f"{stem}.{fmt}", f"PK {fmt} {stem}".encode())
+        for fmt in ("docx", "xlsx")
+    }
+
+
 def report_entry(
     site: Site,
     fiscal_year: int,
@@ -175,7 +183,8 @@ def report_entry(
     for n in range(versions, 0, -1):  # newest first
         data = make_pdf(f"{report_id} version {n}")
         info = site.add_file(fiscal_year, f"versions/{report_id}-v{n}.pdf", data)
-        older.append({**info, "generated_at": f"2024-01-0{n}T09:00:00+08:00"})
+        formats = office_files(site, fiscal_year, f"versions/{report_id}-v{n}")
+        older.append({**info, "generated_at": f"2024-01-0{n}T09:00:00+08:00", "formats": formats})
     entry: dict[str, Any] = {
         "id": report_id,
         "kind": kind,
@@ -190,6 +199,10 @@ def report_entry(
         "data_updated_at": "2024-01-04T18:00:00+08:00",
         "headline": headline if headline is not None else {"enforcement.penalty_cases": 78},
         "versions": older,
+        "formats": {
+            fmt: {**info, "ascii_name": f"urbanreport-{report_id}.{fmt}"}
+            for fmt, info in office_files(site, fiscal_year, report_id).items()
+        },
     }
     if preview:
         entry["preview"] = site.add_file(fiscal_year, f"previews/{report_id}.png", make_png())[

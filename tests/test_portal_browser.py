@@ -150,7 +150,6 @@ def test_download_annual_report_in_chromium(browser_site: tuple[Site, Path | Non
     app = create_app(site.settings(), font_resolver=resolver)
     OUTPUT_DIR.mkdir(exist_ok=True)
     annual_entry = site.index(2023)["reports"]["2023"]
-    on_disk = site.reports / "2023" / annual_entry["file"]
     problems: list[str] = []
 
     with live_server(app) as base, sync_api.sync_playwright() as playwright:
@@ -198,16 +197,19 @@ def test_download_annual_report_in_chromium(browser_site: tuple[Site, Path | Non
             page.screenshot(path=str(OUTPUT_DIR / "portal-fiscal-year.png"), full_page=True)
 
             annual = page.locator("section.panel").filter(has_text="年度报告").first
-            with page.expect_download() as download_info:
-                annual.get_by_role("link", name="下载 PDF").click()
-            download = download_info.value
-            saved = Path(download.path())
-            assert download.suggested_filename == f"{ANNUAL_TITLE}.pdf"
-            assert (
-                hashlib.sha256(saved.read_bytes()).hexdigest()
-                == hashlib.sha256(on_disk.read_bytes()).hexdigest()
-            )
-            shutil.copyfile(saved, OUTPUT_DIR / "portal-download.pdf")
+            registered = {"pdf": annual_entry["file"]} | {
+                fmt: info["file"] for fmt, info in (annual_entry.get("formats") or {}).items()
+            }
+            assert sorted(registered) == ["docx", "pdf", "xlsx"]
+            for fmt, label in (("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel")):
+                with page.expect_download() as download_info:
+                    annual.get_by_role("link", name=f"下载 {label}").click()
+                download = download_info.value
+                saved = Path(download.path())
+                assert download.suggested_filename == f"{ANNUAL_TITLE}.{fmt}"
+                wanted = (site.reports / "2023" / registered[fmt]).read_bytes()
+                assert saved.read_bytes() == wanted, fmt
+                shutil.copyfile(saved, OUTPUT_DIR / f"portal-download.{fmt}")
 
             page.get_by_role("link", name="历史版本（2）").click()
             page.wait_for_url(base + "/reports/2023/2023-annual/versions")
