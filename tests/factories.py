@@ -408,3 +408,9 @@ def every_batch_balances(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute(
         "SELECT bool_and(rows_read = rows_loaded + rows_rejected) FROM batches"
     ).fetchone()[0]
+
+
+def printed_report(stdout: str, suffix: str = ".pdf") -> Path:
+    """The file of one format among those `urbanreport report` prints, one path a line."""
+    (path,) = [Path(line) for line in stdout.strip().splitlines() if line.endswith(suffix)]
+    return path

@@ -23,6 +23,7 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont as OpenTypeFont
 from pypdf import PdfReader
 
+from tests.factories import printed_report
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.indicators import Period
 from urbanreport.reports import fonts
@@ -224,6 +225,6 @@ def test_the_annual_report_is_the_same_from_an_empty_and_a_warm_cache(sample_hom
     shutil.copytree(sample_home.home, home)
     cache = tmp_path / "cache"
     report = ["-m", "urbanreport.cli", "report", "--period", "2023"]
-    cold = Path(run(report, cache, home).strip().splitlines()[-1]).read_bytes()
-    warm = Path(run(report, cache, home).strip().splitlines()[-1]).read_bytes()
+    cold = printed_report(run(report, cache, home)).read_bytes()
+    warm = printed_report(run(report, cache, home)).read_bytes()
     assert here == cold == warm

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.factories import REPO_ROOT
+from tests.factories import REPO_ROOT, printed_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -133,8 +133,10 @@ def test_installed_package_runs_outside_the_checkout(installed: Path, tmp_path: 
 
     run("sample", "--years", "2023")
     assert "enforcement" in run("ingest")
-    pdf = Path(run("report", "--period", "2023").strip().splitlines()[-1])
-    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+    printed = run("report", "--period", "2023")
+    assert printed_report(printed).read_bytes().startswith(b"%PDF")
+    for suffix in (".docx", ".xlsx"):
+        assert printed_report(printed, suffix).read_bytes().startswith(b"PK")
 
     port = _free_port()
     server = subprocess.Popen(
