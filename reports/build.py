@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from urbanreport import indicators
 from urbanreport.core import warehouse
-from urbanreport.core.config import Settings
+from urbanreport.core.config import SOURCES, Settings
+from urbanreport.core.periods import Period
 from urbanreport.reports import narrative, pdf, registry
 
 if TYPE_CHECKING:
     import duckdb
-
-    from urbanreport.indicators import Period
 
 
 @dataclass(frozen=True)
@@ -159,6 +158,13 @@ def render_pdf(data: pdf.ReportData) -> tuple[bytes, list[str]]:
     return pdf.annual(data) if data.kind == "year" else pdf.monthly(data)
 
 
+def reads(data: pdf.ReportData) -> dict[str, dict[str, list[str]]]:
+    """The date ranges the report reads, per source (its period, year to date, 上年同期), as
+    recorded in its registry entry so a refresh knows which new data touches it."""
+    ranges = Period.parse(data.label).read_ranges()
+    return {source: ranges for source in SOURCES}
+
+
 def publish(reports_dir: Path, data: pdf.ReportData, pdf_bytes: bytes) -> tuple[dict, bool]:
     """Write the file and its index entry (nothing when the bytes are unchanged)."""
     name = report_title(data.kind, data.label) + ".pdf"
@@ -172,6 +178,7 @@ def publish(reports_dir: Path, data: pdf.ReportData, pdf_bytes: bytes) -> tuple[
         "data_cutoff": data.data_cutoff.isoformat(),
         "data_updated_at": json_safe(data.data_updated_at),
         "headline": headline(data.result),
+        "reads": reads(data),
     }
     return registry.publish(reports_dir, data.fiscal_year, meta, pdf_bytes, pdf.preview_png)
 

@@ -209,6 +209,9 @@ def publish(
         if old and old.get("sha256") == sha and on_disk == sha:
             if not preview.is_file():
                 atomic_write(preview, make_preview(pdf_bytes))
+            if meta.get("reads") and old.get("reads") != meta["reads"]:  # an entry from before
+                index["reports"][period] = old = {**old, "reads": meta["reads"]}
+                write_index(reports_dir, fiscal_year, index)
             return dict(old), False
 
         versions = list((old or {}).get("versions") or [])
@@ -231,6 +234,7 @@ def publish(
             "data_cutoff": meta["data_cutoff"],
             "data_updated_at": meta.get("data_updated_at"),
             "headline": meta.get("headline") or {},
+            "reads": meta.get("reads") or {},
             "preview": preview.relative_to(folder).as_posix(),
             "versions": versions,
         }

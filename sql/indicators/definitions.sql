@@ -54,18 +54,30 @@ CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
 -- The date(s) that place a record of each source in a period: a source with none in a period
 -- has no data for it (its indicators are NULL, 数据缺失), never zero. Every date by which an
 -- indicator counts a record is one (a review concluded in P counts in enforcement.reviews).
-CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
-    SELECT 'enforcement' AS source, filed_date AS d FROM enforcement
-    UNION ALL SELECT 'enforcement', decided_date FROM enforcement WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'enforcement', review_date FROM enforcement WHERE review_date IS NOT NULL
-    UNION ALL SELECT 'permits', received_date FROM permits
-    UNION ALL SELECT 'permits', decided_date FROM permits WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'demolition', demolished_date FROM demolition
-    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE) FROM dcm_cases
-    UNION ALL SELECT 'legal_activities', date FROM legal_activities
+-- record_key(...) spells a record's key (sources.toml `key`) as one text, as
+-- urbanreport/ingest/touches.py spells the keys a batch changed.
+CREATE OR REPLACE TEMP MACRO record_key(a, b := NULL) AS (
+    concat_ws('|', CAST(a AS VARCHAR), CAST(b AS VARCHAR))
+);
+CREATE OR REPLACE TEMP MACRO record_dates_by_key() AS TABLE
+    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k FROM enforcement
+    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id) FROM enforcement
+        WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'enforcement', review_date, record_key(case_id) FROM enforcement
+        WHERE review_date IS NOT NULL
+    UNION ALL SELECT 'permits', received_date, record_key(permit_id) FROM permits
+    UNION ALL SELECT 'permits', decided_date, record_key(permit_id) FROM permits
+        WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'demolition', demolished_date, record_key(record_id) FROM demolition
+    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id) FROM dcm_cases
+    UNION ALL SELECT 'legal_activities', date, record_key(date, b := title) FROM legal_activities
     UNION ALL SELECT 'demolition_targets', CAST(unnest(generate_series(
-        CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE)
+        CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE),
+        record_key(campaign, b := street)
         FROM demolition_targets;
+-- The same dates without the key (batch_touches uses the key: sql/ingest/touch_dates.sql).
+CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
+    SELECT source, d FROM record_dates_by_key();
 
 CREATE OR REPLACE TEMP MACRO has_data(src, s, e) AS (
     EXISTS (SELECT 1 FROM record_dates() r WHERE r.source = src AND r.d BETWEEN s AND e)
