@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint bench bench-lake serve stop clean browser office postgres
+.PHONY: install demo demo-steps test lint bench bench-lake serve stop clean browser office postgres
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,18 @@ $(BIN)/urbanreport: pyproject.toml constraints.txt
 
 install: $(BIN)/urbanreport
 
-demo: install
+# `$(TIMED) LABEL COMMAND...` runs COMMAND and prints how long it took, also when it fails.
+TIMED = $(PYTHON) -c 'import subprocess, sys, time; t = time.monotonic(); \
+  rc = subprocess.call(sys.argv[2:]); \
+  print(f"{sys.argv[1]} 总用时 {time.monotonic() - t:.1f} 秒 (total time)"); sys.exit(rc)'
+
+# `make demo` prints its own total time, the install included.
+demo:
+	@$(TIMED) "make demo" $(MAKE) --no-print-directory demo-steps
+
+# A first start of Prefect's temporary server creates its database: give it time on a slow machine.
+demo-steps: export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+demo-steps: install
 	$(BIN)/urbanreport sample --years 2022-2024
 	$(BIN)/urbanreport demo
 

@@ -1,1 +1,1 @@
-"""Prefect flows and the plain functions they wrap (ingest, indicators)."""
+"""Prefect flows and tasks only: thin wrappers over the plain functions of urbanreport."""

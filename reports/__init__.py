@@ -1,1 +1,1 @@
-"""Charts and PDF rendering of the annual report and the monthly brief."""
+"""Report outputs: one document model (blocks) rendered as PDF, Word and Excel; charts; fonts."""

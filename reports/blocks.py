@@ -20,10 +20,15 @@ from urbanreport.core.formatting import as_datetime
 
 @dataclass(frozen=True)
 class Heading:
-    """Level 1 is numbered 一、, level 2 （一）, level 3 1. (GB/T 9704 heading levels)."""
+    """Level 1 is numbered 一、, level 2 （一）, level 3 1. (GB/T 9704 heading levels).
+
+    The renderer numbers; `text` is the bare title. `numbered=False` for a title that stands
+    apart from the numbering (the brief's 数据质量提示 box).
+    """
 
     level: int
     text: str
+    numbered: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class Column:
     header: str
     kind: str = "text"
     unit: str = ""
+    width_mm: float = 0.0  # the column's printed width (0: share the rest equally)
+    align: str = ""  # "l" | "c" | "r"; "" = left for text, right for numbers
 
     @property
     def label(self) -> str:
@@ -76,6 +83,9 @@ class Table:
     columns: tuple[Column, ...]
     frame: pl.DataFrame
     note: str = ""
+    #: A frame column whose value starts a group: a spanning row with that value goes above
+    #: each group (the headline table's sections). The column itself is not printed.
+    group_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,7 @@ class Chart:
     width_mm: float
     height_mm: float
     empty: bool = False
+    source: str = ""  # the data source named in the caption (数据来源：…)
 
 
 @dataclass(frozen=True)

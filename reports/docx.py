@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -626,9 +626,20 @@ def header_lines(label: str) -> list[str]:
     return [label[:cut], label[cut:]]
 
 
-def _widths(headers: list[str], rows: list[list[str]]) -> list[float]:
+#: The narrowest a wrapping text column of a table may become (six CJK characters and padding).
+MIN_TEXT_COLUMN_MM = 28.0
+FIGURE_SLACK = 1.08
+
+
+def _widths(
+    headers: list[str], rows: list[list[str]], fixed: Sequence[bool] | None = None
+) -> list[float]:
     """Column widths in mm: each column's widest text on one line (a long header on two),
-    a CJK character counting two half-widths; the 版心 shared out in proportion."""
+    a CJK character counting two half-widths; the 版心 shared out in proportion.
+
+    When the texts need more than the 版心, the `fixed` columns (figures) keep their width, so
+    a number never breaks across lines, and the text columns (names) wrap instead.
+    """
     half_width_mm = TABLE_PT / 2 * 25.4 / 72
     need = []
     for i, head in enumerate(headers):
@@ -638,6 +649,18 @@ def _widths(headers: list[str], rows: list[list[str]]) -> list[float]:
             head_cells = max(HEADER_CELLS, -(-head_cells // 2))
         cells = max([cell_len(r[i]) for r in rows] + [head_cells, 4])
         need.append(cells * half_width_mm + CELL_PADDING_MM)
+    fixed = list(fixed or [False] * len(need))
+    # Digits are wider than half an em in some faces Word or WPS substitute: a figure column
+    # gets a little more than its count, so that it still fits on one line there.
+    need = [
+        (w - CELL_PADDING_MM) * FIGURE_SLACK + CELL_PADDING_MM if f else w
+        for w, f in zip(need, fixed, strict=True)
+    ]
+    kept = sum(w for w, f in zip(need, fixed, strict=True) if f)
+    free = sum(w for w, f in zip(need, fixed, strict=True) if not f)
+    room = TEXT_WIDTH_MM - kept
+    if sum(need) > TEXT_WIDTH_MM and free and room >= MIN_TEXT_COLUMN_MM * fixed.count(False):
+        return [w if f else w * room / free for w, f in zip(need, fixed, strict=True)]
     return [TEXT_WIDTH_MM * w / sum(need) for w in need]
 
 
@@ -648,10 +671,11 @@ def _table(doc: Any, block: Table) -> None:
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    widths = _widths(headers, rows)
+    fixed = [c.kind != "text" or c.align == "r" for c in block.columns]
+    widths = _widths(headers, rows, fixed)
     for i, width in enumerate(widths):
         table.columns[i].width = Mm(width)
-    numeric = [c.kind != "text" for c in block.columns]
+    numeric = [c.kind != "text" or c.align == "r" for c in block.columns]
     for r, texts in enumerate([headers, *rows]):
         row = table.rows[r]
         trpr = row._tr.get_or_add_trPr()

@@ -2,35 +2,21 @@
 
 Why a module of its own: the published report states its key figures in fixed sentence forms
 (``2023年，我局共处罚相关案件936宗，罚款人民币3009408元。``) and readers compare them year to
-year, so the wording must be stable, the numbers formatted exactly as the bureau prints them,
-and a figure that is not known must say so (数据缺失 with the reason), never read as 0.
-
-Formatting rules (the bureau's): money and areas without thousands separators and without
-``.00``; percentages with at most two decimals and no trailing zeros (``100%``, ``78.02%``).
+year, so the wording must be stable, the numbers formatted exactly as every other output prints
+them (`urbanreport.core.formatting`, names and units from `urbanreport.core.catalogue`), and a
+figure that is not known must say so (数据缺失 with the reason), never read as 0. A campaign
+that has not started while the demolitions are there is 无专项行动, not 数据缺失.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from datetime import date
 from typing import Any
 
-from urbanreport.core.config import SQL_DIR
-
-MISSING = "数据缺失"
-
-#: Chinese names of the sources, used where the data contract's titles are not at hand.
-SOURCE_TITLES = {
-    "enforcement": "行政处罚案件",
-    "permits": "行政许可办件",
-    "demolition": "违法建设拆除",
-    "demolition_targets": "拆违任务目标",
-    "dcm_cases": "数字城管案件",
-    "legal_activities": "学法普法活动",
-}
+from urbanreport.core import catalogue, formatting
+from urbanreport.core.catalogue import SECTION_SOURCES
+from urbanreport.core.formatting import MISSING, as_date
 
 #: Sources whose records are not monthly (a campaign's targets): no "month without data".
 NOT_MONTHLY = frozenset({"demolition_targets"})
@@ -48,157 +34,6 @@ HEADLINE_KEYS = (
     "dcm.on_time_disposal_rate",
     "legal.participants",
 )
-
-
-# --- the catalogue ------------------------------------------------------------------------
-
-
-@cache
-def catalogue() -> tuple[dict[str, Any], ...]:
-    """The indicator catalogue (key, name, unit, kind, source, definition), in file order."""
-    with (SQL_DIR / "indicators" / "catalogue.toml").open("rb") as fh:
-        return tuple(tomllib.load(fh)["indicator"])
-
-
-@cache
-def catalogue_index() -> dict[str, dict[str, Any]]:
-    return {item["key"]: item for item in catalogue()}
-
-
-def kind_of(key: str) -> str:
-    return catalogue_index().get(key, {}).get("kind", "count")
-
-
-def unit_of(key: str) -> str:
-    return catalogue_index().get(key, {}).get("unit", "")
-
-
-def name_of(key: str) -> str:
-    return catalogue_index().get(key, {}).get("name", key)
-
-
-# --- number formatting --------------------------------------------------------------------
-
-
-def _decimal(value: Any) -> Decimal:
-    """A Decimal from int, float, Decimal or numeric text; floats via repr, so 0.7802 stays."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(str(value))
-
-
-def _plain(number: Decimal) -> str:
-    """Fixed-point text without exponent and without trailing fractional zeros."""
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def fmt_amount(value: Any) -> str:
-    """Money or area: 2 decimals at most, no separators, no ``.00`` (3009408.00 → 3009408)."""
-    return _plain(_decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def fmt_count(value: Any) -> str:
-    return str(int(value))
-
-
-def fmt_percent(fraction: Any) -> str:
-    """A fraction as a percentage: 1.0 → ``100%``, 0.7802 → ``78.02%``, 0.5 → ``50%``."""
-    pct = (_decimal(fraction) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{_plain(pct)}%"
-
-
-def fmt_decimal1(value: Any) -> str:
-    """Hours and working days: one decimal at most (3.46 → 3.5, 4.0 → 4)."""
-    return _plain(_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def fmt_value(kind: str, value: Any) -> str:
-    """The bare number (no unit) of a non-null value of the given catalogue kind."""
-    if kind == "rate":
-        return fmt_percent(value)
-    if kind in ("money", "area"):
-        return fmt_amount(value)
-    if kind in ("hours", "days"):
-        return fmt_decimal1(value)
-    return fmt_count(value)
-
-
-def with_unit(kind: str, unit: str, text: str) -> str:
-    """Attach the unit as Chinese prose does: ``78.02%``, ``936宗``, ``3.5个工作日``."""
-    if kind == "rate":
-        return text
-    if unit == "工作日":
-        return f"{text}个工作日"
-    return f"{text}{unit}"
-
-
-def fmt_change(kind: str, current: Any, previous: Any) -> str:
-    """Year-on-year change: relative for amounts, in percentage points for rates.
-
-    Why not the ratio for rates too: "on-time rate +1.3%" would be ambiguous between
-    1.3 points and 1.3 per cent of the old rate; the bureau's readers expect points.
-    """
-    if current is None or previous is None:
-        return "—"
-    cur, prev = _decimal(current), _decimal(previous)
-    if kind == "rate":
-        points = ((cur - prev) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        if points == 0:
-            return "持平"
-        sign = "+" if points > 0 else "-"
-        return f"{sign}{_plain(abs(points))}个百分点"
-    if prev == 0:
-        return "持平" if cur == 0 else "新增"
-    ratio = (cur - prev) / prev
-    if ratio.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP) == 0:
-        return "持平"
-    sign = "+" if ratio > 0 else "-"
-    return f"{sign}{fmt_percent(abs(ratio))}"
-
-
-# --- dates --------------------------------------------------------------------------------
-
-
-def as_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def as_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    return datetime.fromisoformat(str(value))
-
-
-def fmt_date(value: Any) -> str:
-    d = as_date(value)
-    return MISSING if d is None else f"{d.year}年{d.month}月{d.day}日"
-
-
-def fmt_datetime(value: Any) -> str:
-    moment = as_datetime(value)
-    if moment is None:
-        return MISSING
-    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
-
-
-def fmt_month(value: Any) -> str:
-    d = as_date(value)
-    return MISSING if d is None else f"{d.year}年{d.month}月"
 
 
 def period_phrase(kind: str, label: str) -> str:
@@ -220,6 +55,7 @@ class Figures:
         self.values: Mapping[str, Any] = result.get("indicators") or {}
         self.previous: Mapping[str, Any] = result.get("previous") or {}
         self.missing: Mapping[str, str] = result.get("missing") or {}
+        self._empty: Mapping[str, str] = result.get("empty") or {}
 
     def get(self, key: str) -> Any:
         return self.values.get(key)
@@ -230,30 +66,43 @@ class Figures:
     def reason(self, key: str) -> str:
         return str(self.missing.get(key) or "本期无数据")
 
+    def empty(self, key: str, previous: bool = False) -> str:
+        """What a null prints: 数据缺失, or 无专项行动 when its section's records are there."""
+        if not previous and key in self._empty:
+            return self._empty[key]
+        values = self.previous if previous else self.values
+        return formatting.empty_text(catalogue.indicator(key), section_present(values, key))
+
+    def _null_text(self, key: str) -> str:
+        empty = self.empty(key)
+        return f"{MISSING}（{self.reason(key)}）" if empty == MISSING else empty
+
     def number(self, key: str) -> str:
-        """The bare number, or ``数据缺失（reason）``."""
+        """The bare number, or ``数据缺失（reason）`` (``无专项行动`` for no campaign)."""
         value = self.values.get(key)
         if value is None:
-            return f"{MISSING}（{self.reason(key)}）"
-        return fmt_value(kind_of(key), value)
+            return self._null_text(key)
+        return formatting.number(catalogue.indicator(key).kind, value)
 
     def text(self, key: str) -> str:
         """The number with its unit as prose writes it, or ``数据缺失（reason）``."""
         value = self.values.get(key)
         if value is None:
-            return f"{MISSING}（{self.reason(key)}）"
-        kind = kind_of(key)
-        return with_unit(kind, unit_of(key), fmt_value(kind, value))
+            return self._null_text(key)
+        return formatting.figure(catalogue.indicator(key), value)
 
     def cell(self, key: str, previous: bool = False) -> str:
-        """A table cell: the number without its unit (the column says it) or 数据缺失."""
+        """A table cell: the number without its unit (the column says it), or the empty text."""
         value = (self.previous if previous else self.values).get(key)
-        return MISSING if value is None else fmt_value(kind_of(key), value)
+        if value is None:
+            return self.empty(key, previous)
+        return formatting.number(catalogue.indicator(key).kind, value)
 
     def change(self, key: str) -> str:
         if key.endswith("_yoy"):
-            return "—"  # a change of a year-on-year rate means nothing to a reader
-        return fmt_change(kind_of(key), self.values.get(key), self.previous.get(key))
+            return formatting.NOT_COMPARABLE  # a change of a year-on-year rate means nothing
+        kind = catalogue.indicator(key).kind
+        return formatting.change(kind, self.values.get(key), self.previous.get(key))
 
     def all_missing(self, keys: Sequence[str]) -> bool:
         return all(self.values.get(k) is None for k in keys)
@@ -265,6 +114,18 @@ class Figures:
             if reason not in reasons:
                 reasons.append(reason)
         return "；".join(reasons)
+
+
+def section_present(values: Mapping[str, Any], key: str) -> bool:
+    """Whether the source of `key`'s section sent records for the period (from the values:
+    a count of that source is 0, not null, as soon as there is any record)."""
+    section = catalogue.indicator(key).section
+    source = SECTION_SOURCES[section]
+    return any(
+        values.get(k) is not None
+        for k in catalogue.section_keys(section)
+        if catalogue.indicator(k).source == source
+    )
 
 
 def _section_missing(prefix: str, what: str, figures: Figures, keys: Sequence[str]) -> str:
@@ -377,7 +238,7 @@ def demolition(fig: Figures, kind: str, label: str, district: str) -> list[str]:
         return [f"{period_sentence}；{since}累计{progress}。"]
     campaign = f"{since}{district}{progress}"
     target = fig.get("demolition.campaign_target_m2")
-    target_text = "" if target is None else f"（专项行动目标{fmt_amount(target)}平方米）"
+    target_text = "" if target is None else f"（专项行动目标{formatting.amount(target)}平方米）"
     return [f"{campaign}。", f"{period_sentence}{target_text}。"]
 
 
@@ -409,14 +270,16 @@ def dcm(fig: Figures, kind: str, label: str) -> list[str]:
     hotline, reported = fig.get("dcm.hotline_cases"), fig.get("dcm.reported")
     extra = f"其中12345热线转办{fig.text('dcm.hotline_cases')}"
     if hotline is not None and reported:
-        extra += f"，占上报总数的{fmt_percent(_decimal(hotline) / _decimal(reported))}"
+        share = formatting.decimal(hotline) / formatting.decimal(reported)
+        extra += f"，占上报总数的{formatting.percent(share)}"
     yoy = fig.get("dcm.reported_yoy")
     if yoy is not None:
-        if _decimal(yoy) == 0:
+        yoy = formatting.decimal(yoy)
+        if yoy == 0:
             extra += "；上报数与上年同期持平"
         else:
-            word = "增长" if _decimal(yoy) > 0 else "下降"
-            extra += f"；上报数较上年同期{word}{fmt_percent(abs(_decimal(yoy)))}"
+            word = "增长" if yoy > 0 else "下降"
+            extra += f"；上报数较上年同期{word}{formatting.percent(abs(yoy))}"
     out.append(extra + "。")
     return out
 
@@ -442,7 +305,7 @@ def legal(fig: Figures, kind: str, label: str) -> list[str]:
     ]
 
 
-def _period_months(start: Any, end: Any) -> int:
+def months_in(start: Any, end: Any) -> int:
     a, b = as_date(start), as_date(end)
     if a is None or b is None:
         return 0
@@ -456,10 +319,10 @@ def source_warnings(
 ) -> list[str]:
     """Plain sentences: one per source with a gap, then one listing rejected rows.
 
-    ``months_without_data`` covers the period (up to today); the row counts and the latest
-    record date cover everything ingested so far, hence "累计".
+    ``months_without_data`` covers the period (up to the data's own time); the row counts and the
+    latest record date cover everything ingested so far, hence "累计".
     """
-    titles = {**SOURCE_TITLES, **(titles or {})}
+    titles = {**catalogue.source_names(), **(titles or {})}
     out: list[str] = []
     rejected_parts: list[str] = []
     for source, q in quality.items():
@@ -470,7 +333,7 @@ def source_warnings(
         elif months and period_months and len(months) >= period_months:
             out.append(f"{title}：统计期内无任何记录。")
         elif months:
-            shown = "、".join(fmt_month(f"{m}-01") for m in months[:12])
+            shown = "、".join(formatting.month(f"{m}-01") for m in months[:12])
             more = f"等{len(months)}个月" if len(months) > 12 else ""
             out.append(f"{title}：{shown}{more}无数据。")
         rejected = int(q.get("rows_rejected") or 0)
@@ -492,11 +355,11 @@ def quality(
 ) -> list[str]:
     """数据质量: the period, the cut-off and update time, then each source's gaps."""
     out = [
-        f"本报告统计期为{fmt_date(result.get('start'))}至{fmt_date(result.get('end'))}，"
-        f"数据截至{fmt_date(cutoff)}，数据更新时间为{fmt_datetime(updated_at)}。"
+        f"本报告统计期为{formatting.day(result.get('start'))}至{formatting.day(result.get('end'))}，"
+        f"数据截至{formatting.day(cutoff)}，数据更新时间为{formatting.moment(updated_at)}。"
         "各项指标均由业务系统报送的原始记录按统一口径计算，空缺的数据注明“数据缺失”，不按零计。"
     ]
-    months = _period_months(result.get("start"), result.get("end"))
+    months = months_in(result.get("start"), result.get("end"))
     warnings = source_warnings(result.get("quality") or {}, titles, months)
     if warnings:
         out.extend(warnings)

@@ -17,7 +17,11 @@ Index shape (the portal reads it; keep it exactly so)::
 
     entry = {"id", "kind", "period", "title", "file", "ascii_name", "sha256", "size",
              "generated_at", "data_cutoff", "data_updated_at", "headline", "preview",
-             "versions": [{"file", "sha256", "size", "generated_at"}, ...]}
+             "formats": {"docx": {"file", "ascii_name", "sha256", "size"}, "xlsx": {...}},
+             "versions": [{"file", "sha256", "size", "generated_at",
+                           "formats": {"docx": {"file", "sha256", "size"}, ...}}, ...]}
+
+The top-level file is the PDF; ``formats`` holds the Word and Excel files of the same render.
 
 Paths in the index are relative to ``reports/<fy>/``.
 
@@ -182,6 +186,34 @@ def _keep_version(folder: Path, latest: Path, old: Mapping[str, Any] | None) -> 
     }
 
 
+def _kept_formats(
+    folder: Path, old: Mapping[str, Any] | None, generated: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Keep the old bundle's Word and Excel files under versions/ beside its PDF."""
+    kept: dict[str, Any] = {}
+    for fmt, info in ((old or {}).get("formats") or {}).items():
+        path = folder / str(info.get("file", ""))
+        if info.get("file") and path.is_file():
+            version = _keep_version(folder, path, generated)
+            kept[fmt] = {k: version[k] for k in ("file", "sha256", "size")}
+    return kept
+
+
+def _same_bundle(folder: Path, old: Mapping[str, Any] | None, shas: Mapping[str, str]) -> bool:
+    """True when the index and the disk already hold exactly these bytes for every format."""
+    if not old or old.get("sha256") != shas["pdf"]:
+        return False
+    if _file_sha(folder / str(old.get("file", ""))) != shas["pdf"]:
+        return False
+    registered = old.get("formats") or {}
+    if set(registered) != set(shas) - {"pdf"}:
+        return False
+    return all(
+        info.get("sha256") == shas[fmt] and _file_sha(folder / str(info.get("file"))) == shas[fmt]
+        for fmt, info in registered.items()
+    )
+
+
 def publish(
     reports_dir: Path,
     fiscal_year: int,
@@ -189,36 +221,59 @@ def publish(
     pdf_bytes: bytes,
     make_preview: Callable[[bytes], bytes],
     generated_at: datetime | None = None,
+    others: Mapping[str, bytes] | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Register one rendered PDF: ``(entry, changed)``.
+    """Register one rendered report (its PDF and any other formats): ``(entry, changed)``.
 
     ``meta`` carries id, kind, period, title, file name, ascii_name, data_cutoff,
-    data_updated_at and headline. Same bytes as the registered latest → nothing is written
-    and ``changed`` is False. Different bytes → the old latest moves to ``versions/``, the new
-    file becomes latest, the preview and the index are rewritten.
+    data_updated_at and headline. ``others`` maps a format (``docx``, ``xlsx``) to its bytes;
+    each is stored beside the PDF under the PDF's name with its own suffix.
+
+    One render is one version: the files of a report change together. Same bytes for every
+    format → nothing is written and ``changed`` is False. Any difference → the old files move to
+    ``versions/`` as one version (the PDF's hash keys its publication state, and the version
+    lists its other files under ``formats``), the new files become latest, the preview and the
+    index are rewritten.
     """
     folder = Path(reports_dir) / str(fiscal_year)
-    sha = sha256_bytes(pdf_bytes)
+    others = dict(others or {})
+    shas = {"pdf": sha256_bytes(pdf_bytes)} | {f: sha256_bytes(b) for f, b in others.items()}
+    sha = shas["pdf"]
     with year_lock(reports_dir, fiscal_year):
         index = load_index(reports_dir, fiscal_year)
         period = str(meta["period"])
         old = index["reports"].get(period)
         latest = folder / str(meta["file"])
         preview = folder / PREVIEWS_DIR / (Path(str(meta["ascii_name"])).stem + ".png")
-        on_disk = _file_sha(latest)
-        if old and old.get("sha256") == sha and on_disk == sha:
+        if _same_bundle(folder, old, shas):
             if not preview.is_file():
                 atomic_write(preview, make_preview(pdf_bytes))
-            if meta.get("reads") and old.get("reads") != meta["reads"]:  # an entry from before
+            if old and meta.get("reads") and old.get("reads") != meta["reads"]:
                 index["reports"][period] = old = {**old, "reads": meta["reads"]}
                 write_index(reports_dir, fiscal_year, index)
-            return dict(old), False
+            return dict(old or {}), False
 
         versions = list((old or {}).get("versions") or [])
-        if on_disk is not None and on_disk != sha:
-            versions.insert(0, _keep_version(folder, latest, old))
+        on_disk = _file_sha(latest)
+        old_formats = (old or {}).get("formats") or {}
+        replaced = any(shas.get(f) != i.get("sha256") for f, i in old_formats.items())
+        if on_disk is not None and (on_disk != sha or replaced):
+            kept = _keep_version(folder, latest, old)
+            formats = _kept_formats(folder, old, old)
+            versions.insert(0, kept | ({"formats": formats} if formats else {}))
         if on_disk != sha:
             atomic_write(latest, pdf_bytes)
+        files: dict[str, Any] = {}
+        for fmt, data in sorted(others.items()):
+            path = latest.with_suffix(f".{fmt}")
+            if _file_sha(path) != shas[fmt]:
+                atomic_write(path, data)
+            files[fmt] = {
+                "file": path.relative_to(folder).as_posix(),
+                "ascii_name": str(Path(str(meta["ascii_name"])).with_suffix(f".{fmt}")),
+                "sha256": shas[fmt],
+                "size": len(data),
+            }
         atomic_write(preview, make_preview(pdf_bytes))
         moment = (generated_at or now_shanghai()).astimezone(SHANGHAI).replace(microsecond=0)
         entry = {
@@ -238,6 +293,8 @@ def publish(
             "preview": preview.relative_to(folder).as_posix(),
             "versions": versions,
         }
+        if files:
+            entry["formats"] = files
         index["fiscal_year"] = fiscal_year
         index["reports"][period] = entry
         # Annual first, then months in calendar order: the portal lists them as they are.

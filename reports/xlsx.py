@@ -79,7 +79,7 @@ def render(document: Document) -> bytes:
     names = sheet_names(t.title for t in tables)
     _about(workbook, document, list(zip(names, tables, strict=True)))
     for name, table in zip(names, tables, strict=True):
-        write_table(workbook, name, table)
+        write_table(workbook, name, table, indicator_cells(table, document.meta))
     workbook.close()
     return buf.getvalue()
 
@@ -116,6 +116,36 @@ def sheet_names(titles: Iterable[str]) -> list[str]:
     return out
 
 
+# --- indicator tables (one kind per row) -----------------------------------------------------
+
+#: An indicator table's figure columns and where their values are: (result, part of it).
+FIGURE_SOURCES = {
+    "current": ("result", "indicators"),
+    "previous": ("result", "previous"),
+    "ytd": ("ytd", "indicators"),
+}
+
+
+def indicator_cells(table: Table, meta: Mapping[str, Any]) -> dict[str, list[tuple[str, Any]]]:
+    """For a table with a row per catalogue key (its frame holds the figures as text and the
+    `key` of each row): each figure column's (kind, value) per row, from the document's result.
+
+    Why: the text cells read 936宗 or 78.02%, which a superior cannot sum; the numbers behind
+    them are the result's, and each row has its own kind, hence its own number format.
+    """
+    if "key" not in table.frame.columns:
+        return {}
+    keys = table.frame.get_column("key").to_list()
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for column in table.columns:
+        source = FIGURE_SOURCES.get(column.name)
+        if source is None or not isinstance(meta.get(source[0]), Mapping):
+            continue
+        values = meta[source[0]].get(source[1]) or {}
+        out[column.name] = [(catalogue.indicator(k).kind, values.get(k)) for k in keys]
+    return out
+
+
 # --- table sheets ----------------------------------------------------------------------------
 
 
@@ -126,7 +156,9 @@ def excel_value(kind: str, value: Any) -> Any:
     return formatting.machine(kind, value)
 
 
-def excel_frame(table: Table) -> pl.DataFrame:
+def excel_frame(
+    table: Table, cells: Mapping[str, list[tuple[str, Any]]] | None = None
+) -> pl.DataFrame:
     """The table's frame as Excel gets it: its columns in order, headers with units, numbers
     in machine form (Int64 for counts, Float64 otherwise)."""
     missing = [c.name for c in table.columns if c.name not in table.frame.columns]
@@ -135,6 +167,10 @@ def excel_frame(table: Table) -> pl.DataFrame:
     series = []
     for column, label in zip(table.columns, _labels(table.columns), strict=True):
         values = table.frame.get_column(column.name).to_list()
+        if column.name in (cells or {}):
+            figures = [excel_value(kind, v) for kind, v in (cells or {})[column.name]]
+            series.append(pl.Series(label, [_float(v) for v in figures], dtype=pl.Float64))
+            continue
         if column.kind == "text":
             source = table.frame.get_column(column.name)
             dtype = source.dtype if source.dtype.is_numeric() else pl.String
@@ -146,6 +182,11 @@ def excel_frame(table: Table) -> pl.DataFrame:
             values = [excel_value(column.kind, v) for v in values]
         series.append(pl.Series(label, values, dtype=dtype))
     return pl.DataFrame(series)
+
+
+def _float(value: Any) -> float | None:
+    """A machine value as Excel stores every number (a double); exact for cents and 0.0001."""
+    return None if value is None else float(value)
 
 
 def _labels(columns: Sequence[Column]) -> list[str]:
@@ -172,9 +213,15 @@ def column_pixels(header: str, texts: Iterable[str]) -> int:
     return min(chars, 60) * 7 + 5
 
 
-def write_table(workbook: Any, name: str, table: Table) -> None:
+def write_table(
+    workbook: Any,
+    name: str,
+    table: Table,
+    cells: Mapping[str, list[tuple[str, Any]]] | None = None,
+) -> None:
     """One table on its own sheet: formats by kind, frozen header, 数据缺失 for nulls."""
-    frame = excel_frame(table)
+    cells = cells or {}
+    frame = excel_frame(table, cells)
     kinds = dict(zip(frame.columns, (c.kind for c in table.columns), strict=True))
     raw = table.frame.select([c.name for c in table.columns])
     widths = {
@@ -183,6 +230,9 @@ def write_table(workbook: Any, name: str, table: Table) -> None:
     }
     formats = {label: NUMBER_FORMATS[k] for label, k in kinds.items() if k in NUMBER_FORMATS}
     formats |= {label: {"num_format": "@"} for label, k in kinds.items() if k == "text"}
+    for label, column in zip(frame.columns, table.columns, strict=True):
+        if column.name in cells:  # numbers, formatted row by row below
+            formats[label] = NUMBER_FORMATS["hours"]
     frame.write_excel(
         workbook=workbook,
         worksheet=name,
@@ -195,7 +245,20 @@ def write_table(workbook: Any, name: str, table: Table) -> None:
     )
     sheet = workbook.get_worksheet_by_name(name)
     _print_setup(sheet, header_rows=True)
+    _row_formats(workbook, sheet, table, cells)
     _mark_missing(workbook, sheet, frame)
+
+
+def _row_formats(
+    workbook: Any, sheet: Any, table: Table, cells: Mapping[str, list[tuple[str, Any]]]
+) -> None:
+    """Rewrite an indicator table's figures with each row's own number format."""
+    formats = {k: workbook.add_format({"num_format": f}) for k, f in NUMBER_FORMATS.items()}
+    for c, column in enumerate(table.columns):
+        for r, (kind, value) in enumerate(cells.get(column.name, ()), start=1):
+            number = _float(excel_value(kind, value))
+            if number is not None:
+                sheet.write_number(r, c, number, formats.get(kind, formats["hours"]))
 
 
 def _mark_missing(workbook: Any, sheet: Any, frame: pl.DataFrame, first_row: int = 1) -> None:

@@ -7,7 +7,11 @@ own) measures:
 * the floor: DuckDB's `read_csv` / `read_json` of the same inbox files into plain tables;
 * `urbanreport ingest` of those files (validation, rejects, MERGE, one transaction per file);
 * the indicator catalogue and breakdowns for fiscal 2023 (warm, best of three);
-* at scale 1, rendering the 2023 annual report.
+* at scale 1, rendering the 2023 annual report (and registering it), and the time to lay out
+  each of its three formats (PDF, Word draft, Excel) from the same gathered figures.
+
+`python -m tests.bench formats [HOME]` runs only the last part, on a home already ingested (or a
+fresh scale-1 sample when HOME is not given).
 
 GB18030 CSV and xlsx files have no native DuckDB reader here, so the ratio is computed over the
 sources DuckDB reads directly (UTF-8 CSV and JSON Lines); the other sources are timed too.
@@ -69,14 +73,44 @@ elif mode == "indicators":
             times.append(time.perf_counter() - s0)
     out["best_seconds"] = round(min(times), 3)
 elif mode == "report":
+    import statistics
     from urbanreport.indicators import Period
     from urbanreport.reports.build import render
-    times = []
-    for _ in range(2):
-        s0 = time.perf_counter()
+    from urbanreport.reports.fonts import register_fonts
+    register_fonts()  # a first use may convert the fonts: not the render's time
+    times, cpu = [], []
+    for _ in range(5):
+        s0, c0 = time.perf_counter(), time.process_time()
         render(settings, Period.parse("2023"))
         times.append(time.perf_counter() - s0)
+        cpu.append(time.process_time() - c0)
     out["seconds"] = [round(t, 2) for t in times]
+    out["median"] = round(statistics.median(times), 3)
+    out["median_cpu"] = round(statistics.median(cpu), 3)
+elif mode == "formats":
+    import statistics
+    from urbanreport.core import warehouse
+    from urbanreport.indicators import Period
+    from urbanreport.reports import build, docx, document, pdf, xlsx
+    from urbanreport.reports.fonts import register_fonts
+    register_fonts()
+    with warehouse.reader(settings) as con:
+        data = build.gather(con, Period.parse("2023"), settings)
+    steps = {
+        "document": lambda: document.build(data),
+        "pdf": lambda: pdf.render(document.build(data)),
+        "docx": lambda: docx.render(build.word_document(data, document.build(data))),
+        "xlsx": lambda: xlsx.render(document.build(data)),
+        "all": lambda: build.render_outputs(data),
+    }
+    for name, step in steps.items():
+        step()  # warm: charts, fonts and templates loaded once
+        times = []
+        for _ in range(5):
+            s0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - s0)
+        out[name] = round(statistics.median(times), 3)
 out["wall"] = round(time.perf_counter() - t0, 2)
 out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 print(json.dumps(out))
@@ -127,14 +161,42 @@ def bench_scale(scale: int) -> None:
         ind = run("indicators", home, [])
         print(f"indicators + breakdowns, fiscal 2023: {ind['best_seconds']:.3f} s (best of 3)")
         if scale == 1:
+            bench_formats(home)
             rep = run("report", home, [])
             print(
-                f"annual report 2023 render: {rep['seconds']} s (first, second run), "
-                f"peak {rep['peak_mb']} MB"
+                f"annual report 2023 render: median {rep['median']} s of 5 "
+                f"(CPU {rep['median_cpu']} s; runs {rep['seconds']}), peak {rep['peak_mb']} MB"
             )
 
 
+def bench_formats(home: Path) -> None:
+    f = run("formats", home, [])
+    print(
+        f"annual report 2023, PDF + Word + Excel from one gathering: {f['all']:.3f} s "
+        f"(median of 5; document {f['document']:.3f} s, PDF {f['pdf']:.3f} s, "
+        f"Word {f['docx']:.3f} s, Excel {f['xlsx']:.3f} s, each with its document; "
+        f"target under 3 s), peak {f['peak_mb']} MB"
+    )
+
+
+def formats_only(home: str | None) -> None:
+    """Only the three formats' timing (on an ingested home, else a fresh scale-1 sample)."""
+    if home:
+        bench_formats(Path(home))
+        return
+    from urbanreport.core.config import load_settings
+    from urbanreport.sample import write_sample
+
+    with tempfile.TemporaryDirectory(prefix="urbanreport-bench-formats-") as tmp:
+        write_sample(load_settings(Path(tmp)), years=[2022, 2023], scale=1)
+        run("ingest", Path(tmp), NATIVE + OTHERS)
+        bench_formats(Path(tmp))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["formats"]:
+        formats_only(sys.argv[2] if len(sys.argv) > 2 else None)
+        return
     scales = [int(s) for s in os.environ.get("BENCH_SCALES", "1 10 100").split()]
     for scale in scales:
         bench_scale(scale)

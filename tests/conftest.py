@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,24 @@ def postgres() -> Iterator[Cluster]:
         yield cluster
     finally:
         postgres_cluster.stop(cluster)
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The warehouse file of the scale-1 sample for 2023, ingested once for the session.
+
+    Why a file to copy: the portal tests each build their own data directory, and ingesting
+    takes about ten seconds; a test copies this file into its directory (`portal_helpers.
+    with_warehouse`) and reads it there. The sample reproduces the published 2023 figures.
+    """
+    from urbanreport.core.config import load_settings
+    from urbanreport.ingest.batches import ingest_all
+    from urbanreport.sample import write_sample
+
+    home = tmp_path_factory.mktemp("sample-2023")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("URBANREPORT_CONFIG", raising=False)
+        settings = load_settings(home=home)
+        write_sample(settings, years=[2023])
+        ingest_all(settings)
+    return settings.warehouse_path

@@ -25,7 +25,7 @@ from urbanreport import indicators
 from urbanreport.core import warehouse
 from urbanreport.core.config import Settings
 from urbanreport.core.periods import Period
-from urbanreport.reports import charts, draft
+from urbanreport.reports import build, draft, figures
 from urbanreport.reports.blocks import (
     Annex,
     Block,
@@ -38,6 +38,7 @@ from urbanreport.reports.blocks import (
     Placeholder,
     Table,
 )
+from urbanreport.reports.sections import common
 
 BUREAU = "汕头市龙湖区城市管理和综合执法局"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -187,12 +188,12 @@ def appendix(tables: Mapping[str, Sequence[Mapping[str, Any]]], year: int) -> li
         )
         out.append(Table(name, title, columns, frame))
     out.append(Heading(1, "主要图表"))
-    months = list(range(1, 13))
-    for chart in (
-        charts.enforcement_monthly(tables["enforcement_by_month"], year, months),
-        charts.demolition_streets(tables["demolition_by_street"]),
-    ):
-        out.append(Chart(chart.name, chart.title, chart.png, chart.width_mm, chart.height_mm))
+    ctx = {"bureau": BUREAU, "district": ""}
+    data = build.report_data(
+        "year", str(year), year, date(year, 1, 1), date(year, 12, 31), {}, tables, ctx
+    )
+    for entry in (figures.entry("enforcement_monthly"), figures.entry("demolition_streets")):
+        out.append(common.chart(entry, data, data.frame(entry), {}))
     return out
 
 

@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,60 @@ from urbanreport.core.config import Settings, load_settings
 
 # The checkout these tests run from (prefect.yaml, scripts/, docs/ live here, not in the package).
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The bureau's published 2023 report, shipped beside the repository in ``../shared/seed/``.
+SEED_NAME = "000_3889c2c08c904791.txt"
 
 Row = Mapping[str, Any]
+
+
+# --- the seed report ---------------------------------------------------------------------------
+
+
+def seed_path() -> Path | None:
+    """The seed report beside the repository (`../shared/seed/`), also from a linked checkout
+    (whose main checkout is the one beside ``shared/``); None when it is not there."""
+    candidates = [REPO_ROOT.parent / "shared" / "seed" / SEED_NAME]
+    git = ["git", "-C", str(REPO_ROOT), "rev-parse", "--path-format=absolute"]
+    try:
+        common = subprocess.run(
+            [*git, "--git-common-dir"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        candidates.append(Path(common).parent.parent / "shared" / "seed" / SEED_NAME)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def macro_enabled(docx: bytes) -> bytes:
+    """A Word draft turned into a macro-enabled one (.docm): its main part declared as such and
+    a VBA project attached (an AutoOpen stub; nothing may ever run it)."""
+    plain = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in plain.infolist():
+            data = plain.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document."
+                    b"main+xml",
+                    b"application/vnd.ms-word.document.macroEnabled.main+xml",
+                ).replace(
+                    b"</Types>",
+                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.'
+                    b'vbaProject"/></Types>',
+                )
+            if info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/'
+                    b'relationships/vbaProject" Target="vbaProject.bin"/></Relationships>',
+                )
+            zf.writestr(info, data)
+        zf.writestr("word/vbaProject.bin", b'Attribute VB_Name = "AutoOpen"')
+    return out.getvalue()
 
 
 # --- settings and inbox -----------------------------------------------------------------------
@@ -354,3 +408,9 @@ def every_batch_balances(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute(
         "SELECT bool_and(rows_read = rows_loaded + rows_rejected) FROM batches"
     ).fetchone()[0]
+
+
+def printed_report(stdout: str, suffix: str = ".pdf") -> Path:
+    """The file of one format among those `urbanreport report` prints, one path a line."""
+    (path,) = [Path(line) for line in stdout.strip().splitlines() if line.endswith(suffix)]
+    return path

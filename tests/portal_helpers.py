@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 
 import uvicorn
 from argon2 import PasswordHasher
+from docx import Document
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -147,6 +149,14 @@ class Site:
         self.write_index(fiscal_year, index)
 
 
+def office_files(site: Site, fiscal_year: int, stem: str) -> dict[str, dict[str, Any]]:
+    """A Word and an Excel file beside a PDF (distinct bytes per file, as a render makes)."""
+    return {
+        fmt: site.add_file(fiscal_year, f"{stem}.{fmt}", f"PK {fmt} {stem}".encode())
+        for fmt in ("docx", "xlsx")
+    }
+
+
 def report_entry(
     site: Site,
     fiscal_year: int,
@@ -173,7 +183,8 @@ def report_entry(
     for n in range(versions, 0, -1):  # newest first
         data = make_pdf(f"{report_id} version {n}")
         info = site.add_file(fiscal_year, f"versions/{report_id}-v{n}.pdf", data)
-        older.append({**info, "generated_at": f"2024-01-0{n}T09:00:00+08:00"})
+        formats = office_files(site, fiscal_year, f"versions/{report_id}-v{n}")
+        older.append({**info, "generated_at": f"2024-01-0{n}T09:00:00+08:00", "formats": formats})
     entry: dict[str, Any] = {
         "id": report_id,
         "kind": kind,
@@ -188,6 +199,10 @@ def report_entry(
         "data_updated_at": "2024-01-04T18:00:00+08:00",
         "headline": headline if headline is not None else {"enforcement.penalty_cases": 78},
         "versions": older,
+        "formats": {
+            fmt: {**info, "ascii_name": f"urbanreport-{report_id}.{fmt}"}
+            for fmt, info in office_files(site, fiscal_year, report_id).items()
+        },
     }
     if preview:
         entry["preview"] = site.add_file(fiscal_year, f"previews/{report_id}.png", make_png())[
@@ -246,6 +261,37 @@ def build_site(
         2022, "2022", report_entry(site, 2022, "2022", pdf=make_pdf("2022 annual report"))
     )
     return site
+
+
+# --- drafts for the draft check (核对文稿) -------------------------------------------------------
+
+#: Two published figures of the seed report, each changed by one digit: the altered draft.
+SEED_ALTERATIONS = (("936宗", "937宗"), ("78.02%", "87.02%"))
+
+
+def with_warehouse(site: Site, warehouse: Path) -> None:
+    """Give the site a copy of a warehouse file (the session's ingested sample)."""
+    shutil.copyfile(warehouse, site.home / "warehouse.duckdb")
+
+
+def altered_seed(seed: Path) -> str:
+    """The seed report's text with `SEED_ALTERATIONS` made, each exactly once."""
+    text = seed.read_text(encoding="utf-8")
+    for old, new in SEED_ALTERATIONS:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def word_draft(text: str) -> bytes:
+    """`text` as a Word draft, one paragraph a line, the way a section pastes it into Word."""
+    document = Document()
+    for line in text.splitlines():
+        if line.strip():
+            document.add_paragraph(line.strip())
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 # --- running the portal -------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import subprocess
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -24,11 +23,11 @@ from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from docx.oxml import parse_xml
 from docx.text.run import Run
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.factories import make_settings
+from tests.factories import SEED_NAME, macro_enabled, make_settings, seed_path
 from urbanreport.check import DraftRefused, Limits, check_bytes, check_file
 from urbanreport.check.annotate import annotated_bytes
 from urbanreport.check.compare import agrees
@@ -51,7 +50,6 @@ from urbanreport.indicators import compute
 from urbanreport.ingest.batches import ingest_all
 from urbanreport.sample import write_sample
 
-SEED_NAME = "000_3889c2c08c904791.txt"
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 #: The seven figures of the published 2023 report (README), in the order the report states them.
 PUBLISHED = [
@@ -68,26 +66,9 @@ PUBLISHED = [
 # --- fixtures -------------------------------------------------------------------------------
 
 
-def _seed_path() -> Path | None:
-    """The seed report beside the repository (`../shared/seed/`), also from a linked checkout."""
-    root = Path(__file__).resolve().parents[1]
-    candidates = [root.parent / "shared" / "seed" / SEED_NAME]
-    try:
-        common = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--path-format=absolute", "--git-common-dir"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        candidates.append(Path(common).parent.parent / "shared" / "seed" / SEED_NAME)
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return next((p for p in candidates if p.is_file()), None)
-
-
 @pytest.fixture(scope="module")
 def seed() -> Path:
-    path = _seed_path()
+    path = seed_path()
     if path is None:
         pytest.skip(f"the published report ../shared/seed/{SEED_NAME} is not beside the repository")
     return path
@@ -337,6 +318,9 @@ def test_personal_numbers_are_masked_in_the_sentence_shown() -> None:
     (figure,) = figures_of("对当事人（电话13800138000，证件号440507199001011234）罚款500元。")
     assert "13800138000" not in figure.sentence and "440507199001011234" not in figure.sentence
     assert "***********" in figure.sentence and figure.number == "500"
+    # The words before the figure, which the terminal and the portal show beside it, too.
+    assert figure.segment.endswith("证件号440507199001011234)罚款")  # linking reads them as typed
+    assert figure.shown_segment == "证件号******************)罚款"
 
 
 def test_units_and_multipliers() -> None:
@@ -392,6 +376,7 @@ _WORDS = ["处罚相关案件", "罚款人民币", "办结率", "审批", "完�
 
 @hypothesis_settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_ALPHABET + _WORDS), max_size=40).map("".join))
+@example("10,000")  # a dropped separator: the figure still points at all six typed characters
 def test_any_text_is_read_and_each_figure_points_at_what_was_typed(text: str) -> None:
     for figure in figures_of(text):
         link(figure)
@@ -565,30 +550,7 @@ def test_the_annotated_copy_marks_each_mismatch(sample: Settings, values) -> Non
 
 def test_a_macro_enabled_draft_is_read_and_its_copy_has_no_macros(sample, values) -> None:
     fines = text_of("enforcement.fines_yuan", values["2023"]["enforcement.fines_yuan"] + 1)
-    plain = zipfile.ZipFile(io.BytesIO(_word_draft(values, fines)))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in plain.infolist():
-            data = plain.read(info)
-            if info.filename == "[Content_Types].xml":
-                data = data.replace(
-                    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document."
-                    b"main+xml",
-                    b"application/vnd.ms-word.document.macroEnabled.main+xml",
-                ).replace(
-                    b"</Types>",
-                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.'
-                    b'vbaProject"/></Types>',
-                )
-            if info.filename == "word/_rels/document.xml.rels":
-                data = data.replace(
-                    b"</Relationships>",
-                    b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/'
-                    b'relationships/vbaProject" Target="vbaProject.bin"/></Relationships>',
-                )
-            zf.writestr(info, data)
-        zf.writestr("word/vbaProject.bin", b'Attribute VB_Name = "AutoOpen"')
-    docm = out.getvalue()
+    docm = macro_enabled(_word_draft(values, fines))
     result = check_bytes(sample, docm, "draft.docm", "2023")
     assert [c.verdict.verdict for c in result.figures].count("mismatch") == 1
     copy = zipfile.ZipFile(io.BytesIO(annotated_bytes(docm, result, Limits())))

@@ -175,7 +175,7 @@ def figures(settings: Settings, label: str) -> dict[str, Any]:
     with warehouse.reader(settings) as con:
         result = compute(con, Period.parse(label), settings)
         result["breakdowns"] = breakdowns(con, Period.parse(label), settings)
-    result["data_version"].pop("last_batch_at")
+    result["data_version"].pop("data_as_of")
     return result
 
 

@@ -4,59 +4,57 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
-from tests.test_reports_data import (
+from tests.reports_data import (
     PUBLISHED_SENTENCES,
     annual_result,
     monthly_result,
     without_source,
 )
 from urbanreport.reports import narrative
-from urbanreport.reports.narrative import Figures, fmt_amount, fmt_change, fmt_percent
+from urbanreport.reports.narrative import Figures
 
 
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (Decimal("3009408.00"), "3009408"),
-        (Decimal("496793.68"), "496793.68"),
-        (Decimal("936292.39"), "936292.39"),
-        (Decimal("1024517.60"), "1024517.6"),
-        (Decimal("0.00"), "0"),
-        (3009408, "3009408"),
-        (496793.68, "496793.68"),
-        (Decimal("12345678.005"), "12345678.01"),
-    ],
-)
-def test_amounts_have_no_separators_and_no_trailing_zeros(value, text):
-    assert fmt_amount(value) == text
+def test_figures_use_the_one_formatter():
+    fig = Figures(annual_result())
+    assert fig.text("enforcement.fines_yuan") == "3009408元"
+    assert fig.text("permits.avg_working_days") == "3.4个工作日"
+    assert fig.cell("demolition.area_m2") == "1024517.6"
+    assert fig.cell("demolition.campaign_progress") == "78.02%"
+    assert fig.change("enforcement.penalty_cases") == "+7.46%"
+    assert fig.change("enforcement.disclosure_on_time_rate") == "+2.53个百分点"
 
 
-@pytest.mark.parametrize(
-    ("fraction", "text"),
-    [
-        (1.0, "100%"),
-        (0.7802, "78.02%"),
-        (0.7802436583333333, "78.02%"),
-        (0.5, "50%"),
-        (0.12345, "12.35%"),
-        (0.0, "0%"),
-        (Decimal("0.9910"), "99.1%"),
-        (0.0001, "0.01%"),
-    ],
-)
-def test_percentages_have_at_most_two_decimals(fraction, text):
-    assert fmt_percent(fraction) == text
+def test_a_half_way_rate_rounds_half_up():
+    result = annual_result()
+    result["indicators"]["permits.online_rate"] = Decimal("0.79375")
+    result["indicators"]["permits.e_license_rate"] = 0.79375
+    fig = Figures(result)
+    assert fig.cell("permits.online_rate") == "79.38%"
+    assert fig.cell("permits.e_license_rate") == "79.38%"
 
 
-def test_change_is_in_points_for_rates_and_relative_otherwise():
-    assert fmt_change("rate", 0.9765, 0.9512) == "+2.53个百分点"
-    assert fmt_change("rate", 0.9, 0.9) == "持平"
-    assert fmt_change("count", 936, 871) == "+7.46%"
-    assert fmt_change("money", Decimal("50"), Decimal("100")) == "-50%"
-    assert fmt_change("count", 5, 0) == "新增"
-    assert fmt_change("count", None, 3) == "—"
+def test_no_campaign_is_not_missing_data():
+    """2022 has demolitions but no district campaign: 无专项行动, not 数据缺失."""
+    fig = Figures(annual_result())
+    assert fig.previous["demolition.campaign_progress"] is None
+    assert fig.previous["demolition.sites"] is not None
+    for key in ("demolition.campaign_target_m2", "demolition.campaign_area_m2"):
+        assert fig.cell(key, previous=True) == "无专项行动"
+    assert fig.cell("demolition.campaign_progress", previous=True) == "无专项行动"
+    without = without_source(annual_result(), "demolition", "违法建设拆除在2023年没有任何记录")
+    without["indicators"]["demolition.campaign_target_m2"] = None
+    assert Figures(without).cell("demolition.campaign_progress") == "数据缺失"
+    assert Figures(without).cell("demolition.campaign_target_m2") == "数据缺失"
+
+
+def test_the_result_says_what_an_empty_figure_prints():
+    result = annual_result()
+    result["indicators"]["demolition.campaign_progress"] = None
+    result["empty"] = {"demolition.campaign_progress": "无专项行动"}
+    result["missing"] = {"demolition.campaign_progress": "统计期内没有全区专项行动目标"}
+    fig = Figures(result)
+    assert fig.cell("demolition.campaign_progress") == "无专项行动"
+    assert fig.text("demolition.campaign_progress") == "无专项行动"
 
 
 def test_annual_sentences_are_the_published_ones():

@@ -159,6 +159,41 @@ def test_download_older_version(site: Site, client: TestClient) -> None:
         assert client.get(f"/download/2023/2023-annual/versions/{number}").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [
+        ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+def test_word_and_excel_download_with_their_chinese_names(
+    site: Site, client: TestClient, fmt: str, media_type: str
+) -> None:
+    r = client.get("/download/2023/2023-annual", params={"format": fmt})
+    assert r.status_code == 200
+    assert r.content == site.files[f"2023/2023-annual.{fmt}"]
+    assert r.headers["content-type"] == media_type
+    disposition = r.headers["content-disposition"]
+    assert f'filename="urbanreport-2023-annual.{fmt}"' in disposition
+    assert f"filename*=UTF-8''{quote(f'{ANNUAL_TITLE}.{fmt}', safe='')}" in disposition
+    old = client.get("/download/2023/2023-annual/versions/1", params={"format": fmt})
+    assert old.content == site.files[f"2023/versions/2023-annual-v1.{fmt}"]
+    assert (
+        quote(f"{ANNUAL_TITLE}（20240101-0900版）.{fmt}", safe="")
+        in (old.headers["content-disposition"])
+    )
+
+
+def test_card_and_versions_page_offer_every_format(client: TestClient) -> None:
+    page = client.get("/reports/2023").text
+    for fmt, label in (("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel")):
+        assert f'data-format="{fmt}">下载 {label}</a>' in page
+    assert 'href="/download/2023/2023-annual?format=docx"' in page
+    versions = client.get("/reports/2023/2023-annual/versions").text
+    assert versions.count('data-format="xlsx"') == 3  # current and two older versions
+    assert 'href="/download/2023/2023-annual/versions/1?format=docx"' in versions
+
+
 def test_head_sends_headers_only(site: Site, client: TestClient) -> None:
     r = client.head("/download/2023/2023-annual")
     assert r.status_code == 200
@@ -290,6 +325,13 @@ def test_api_lists_reports_with_absolute_urls(site: Site, client: TestClient) ->
     }
     assert [v["version"] for v in annual["versions"]] == [2, 1]
     assert annual["versions"][1]["download_url"].endswith("/download/2023/2023-annual/versions/1")
+    assert [f["format"] for f in annual["files"]] == ["pdf", "docx", "xlsx"]
+    for item in annual["files"]:
+        data = site.files[f"2023/2023-annual.{item['format']}"]
+        assert item["sha256"] == sha256(data)
+        assert item["file_name"] == f"{ANNUAL_TITLE}.{item['format']}"
+        assert client.get(item["download_url"]).content == data
+    assert [f["format"] for f in annual["versions"][1]["files"]] == ["pdf", "docx", "xlsx"]
     # the URLs work
     assert client.get(annual["download_url"]).content == site.files["2023/2023-annual.pdf"]
     assert client.get(annual["versions"][0]["download_url"]).status_code == 200

@@ -30,6 +30,7 @@ from tests.portal_helpers import (
     publish_everything,
     security_of,
     signed_in_client,
+    word_draft,
 )
 from urbanreport.portal.access import Role
 
@@ -47,12 +48,23 @@ MATRIX: dict[str, tuple[tuple[int, int], ...]] = {
     "head_download":    ((303, 303), (200, 404), (200, 200), (200, 200)),
     "download_version": ((303, 303), (200, 404), (200, 200), (200, 200)),
     "download_monthly": ((303, 303), (200, 404), (200, 200), (200, 200)),
+    "download_docx":    ((303, 303), (200, 404), (200, 200), (200, 200)),
+    "download_xlsx":    ((303, 303), (200, 404), (200, 200), (200, 200)),
+    "head_download_docx": ((303, 303), (200, 404), (200, 200), (200, 200)),
+    "download_version_docx": ((303, 303), (200, 404), (200, 200), (200, 200)),
+    "download_version_xlsx": ((303, 303), (200, 404), (200, 200), (200, 200)),
+    "download_monthly_xlsx": ((303, 303), (200, 404), (200, 200), (200, 200)),
+    "download_unknown_format": ((303, 303), (404, 404), (404, 404), (404, 404)),
     "preview":          ((303, 303), (200, 404), (200, 200), (200, 200)),
     "api":              ((401, 401), (200, 200), (200, 200), (200, 200)),
     "api_all_years":    ((401, 401), (200, 200), (200, 200), (200, 200)),
     "head_api":         ((401, 401), (200, 200), (200, 200), (200, 200)),
     "api_schema":       ((401, 401), (200, 200), (200, 200), (200, 200)),
     "publish":          ((401, 401), (403, 403), (303, 303), (303, 303)),
+    "check_page":       ((303, 303), (403, 403), (200, 200), (200, 200)),
+    "head_check_page":  ((303, 303), (403, 403), (200, 200), (200, 200)),
+    "check_upload":     ((401, 401), (403, 403), (200, 200), (200, 200)),
+    "check_annotated":  ((401, 401), (403, 403), (200, 200), (200, 200)),
     "admin_users":      ((303, 303), (403, 403), (403, 403), (200, 200)),
     "admin_audit":      ((303, 303), (403, 403), (403, 403), (200, 200)),
     "admin_add_user":   ((401, 401), (403, 403), (403, 403), (303, 303)),
@@ -71,6 +83,17 @@ SHOWS_ANNUAL = {
     "fiscal_year": ANNUAL_TITLE,
     "api": '"id":"2023-annual"',
     "api_all_years": '"id":"2023-annual"',
+}
+
+
+#: Uploads of the draft check: (path, file name, content).
+DRAFTS = {
+    "check_upload": ("/check", "核对稿.txt", "本文稿没有需要核对的数字。".encode()),
+    "check_annotated": (
+        "/check/annotated",
+        "核对稿.docx",
+        word_draft("本文稿没有需要核对的数字。"),
+    ),
 }
 
 
@@ -99,6 +122,15 @@ def request_of(route: str, who: str, state: str, portal: Portal, csrf: str) -> d
     if route in forms:
         path, data = forms[route]
         return {"method": "POST", "url": path, "data": {"csrf": csrf, **data}}
+    if route in DRAFTS:  # a draft without figures: its check needs no warehouse
+        path, name, content = DRAFTS[route]
+        files = {"file": (name, content, "application/octet-stream")}
+        return {
+            "method": "POST",
+            "url": path,
+            "data": {"csrf": csrf, "period": "2023"},
+            "files": files,
+        }
     paths = {
         "index": "/",
         "fiscal_year": "/reports/2023",
@@ -108,10 +140,19 @@ def request_of(route: str, who: str, state: str, portal: Portal, csrf: str) -> d
         "head_download": "/download/2023/2023-annual",
         "download_version": "/download/2023/2023-annual/versions/1",
         "download_monthly": "/download/2023/2023-03-monthly",
+        "download_docx": "/download/2023/2023-annual?format=docx",
+        "download_xlsx": "/download/2023/2023-annual?format=xlsx",
+        "head_download_docx": "/download/2023/2023-annual?format=docx",
+        "download_version_docx": "/download/2023/2023-annual/versions/1?format=docx",
+        "download_version_xlsx": "/download/2023/2023-annual/versions/1?format=xlsx",
+        "download_monthly_xlsx": "/download/2023/2023-03-monthly?format=xlsx",
+        "download_unknown_format": "/download/2023/2023-annual?format=exe",
         "preview": "/preview/2023/2023-annual",
         "api": "/api/reports?fiscal_year=2023",
         "api_all_years": "/api/reports",
         "api_schema": "/api/openapi.json",
+        "check_page": "/check",
+        "head_check_page": "/check",
         "admin_users": "/admin/users",
         "admin_audit": "/admin/audit",
         "login_page": "/login",
@@ -160,6 +201,7 @@ def _check(route: str, who: str, state: str, response: Any, expected: int) -> No
     if expected in (401, 403, 404, 303):
         assert not response.content.startswith(b"%PDF"), (route, who, state)
         assert not response.content.startswith(b"\x89PNG"), (route, who, state)
+        assert not response.content.startswith(b"PK"), (route, who, state)  # no Word copy
 
 
 @pytest.mark.parametrize("state", STATES)

@@ -1,9 +1,9 @@
 """The audit log: an entry for each action, append-only, a hash chain `audit --verify` checks,
 and no secret in it or in any log the portal writes.
 
-The upload entry comes from a draft-check route written here exactly as the recipe in
-``urbanreport/portal/routes/__init__.py`` says, which also shows that the recipe works: editors
-only, form token checked, 10 MB limit.
+The upload entries come from the draft check (核对文稿), the route the recipe in
+``urbanreport/portal/routes/__init__.py`` shows: editors only, form token checked, 10 MB limit,
+and an entry that names the upload by a keyed hash of its name and its size, never the name.
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.requests import Request
 
 from tests.portal_helpers import (
     LOOPBACK,
@@ -42,25 +39,8 @@ from tests.portal_helpers import (
 from urbanreport import cli
 from urbanreport.portal.access import Role
 from urbanreport.portal.audit import entry_hash
-from urbanreport.portal.context import portal_of
-from urbanreport.portal.routes.common import Editor, audit_action
 from urbanreport.portal.security import Security
 from urbanreport.portal.server import install_log_redaction
-
-# --- the draft-check route of the recipe ---------------------------------------------------------
-
-draft_check = APIRouter()
-
-
-@draft_check.post("/check")
-async def check_upload(request: Request, who: Editor) -> PlainTextResponse:
-    form = await portal_of(request).pages.forms.read(request, max_files=1)
-    upload = form["file"]
-    data = await upload.read()  # type: ignore[union-attr]
-    name = upload.filename or ""  # type: ignore[union-attr]
-    await anyio.to_thread.run_sync(audit_action, request, who, "upload", name, "ok")
-    return PlainTextResponse(f"{len(data)} 字节")
-
 
 # --- fixtures ------------------------------------------------------------------------------------
 
@@ -78,7 +58,6 @@ def site(tmp_path: Path) -> Site:
 @pytest.fixture
 def app(site: Site, clock: FakeClock) -> FastAPI:
     app = make_app(site, clock=clock)
-    app.include_router(draft_check)
     add_staff(security_of(app))
     return app
 
@@ -93,8 +72,12 @@ def entries(security: Security) -> list[tuple[str, str, str, str]]:
     return [(e.action, e.actor, e.result, e.object) for e in security.audit.entries()]
 
 
+#: The start of an old binary Word file: the check refuses it at once, whatever its size.
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def _upload(client: TestClient, size: int, csrf: str | None) -> int:
-    files = {"file": ("核对稿.docx", b"d" * size, "application/octet-stream")}
+    files = {"file": ("核对稿.doc", OLE + b"d" * (size - len(OLE)), "application/octet-stream")}
     data = {} if csrf is None else {"csrf": csrf}
     return client.post("/check", data=data, files=files).status_code
 
@@ -212,8 +195,8 @@ def test_uploads_follow_the_recipe(app: FastAPI, security: Security) -> None:
     limit = 10 * 1024 * 1024
     with signed_in_client(app, "editor") as editor, signed_in_client(app, "viewer") as viewer:
         csrf = csrf_of(editor.get("/").text)
-        assert _upload(editor, 1000, csrf) == 200
-        assert _upload(editor, limit, csrf) == 200  # exactly 10 MB is allowed
+        assert _upload(editor, 1000, csrf) == 400  # read, and refused as a .doc in words
+        assert _upload(editor, limit, csrf) == 400  # exactly 10 MB is read
         assert _upload(editor, limit + 1, csrf) == 413
         assert _upload(editor, limit * 2, csrf) == 413  # refused before it is read
         assert _upload(editor, 1000, None) == 403
@@ -221,7 +204,10 @@ def test_uploads_follow_the_recipe(app: FastAPI, security: Security) -> None:
     with TestClient(app, client=LOOPBACK) as anonymous:
         assert _upload(anonymous, 1000, None) == 401
     found = entries(security)
-    assert found.count(("upload", "editor", "ok", "核对稿.docx")) == 2
+    uploads = [e for e in security.audit.entries() if e.action == "upload"]
+    assert [(e.actor, e.result) for e in uploads] == [("editor", "refused")] * 3
+    assert uploads[0].object.startswith("文稿 名称散列 ") and "核对稿" not in uploads[0].object
+    assert uploads[2].object == "文稿（超过上传上限）"
     assert ("csrf", "editor", "refused", "/check") in found
     assert ("denied", "viewer", "refused", "/check") in found
 

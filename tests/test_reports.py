@@ -1,13 +1,17 @@
 """The PDFs themselves, rendered from hand-made figures: fonts, sentences, sections, charts,
-determinism, 数据缺失, personal data, and Chinese line breaking."""
+determinism, 数据缺失 and personal data (Chinese line breaking: test_reports_typeset.py)."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
+import polars as pl
 import pytest
+from PIL import Image, ImageChops
+from pypdf import PdfReader
 
-from tests.test_reports_data import (
+from tests.reports_data import (
     PERSONAL_VALUES,
     PUBLISHED_SENTENCES,
     annual_result,
@@ -23,8 +27,9 @@ from tests.test_reports_data import (
     without_source,
     ytd_result,
 )
-from urbanreport.reports import build, charts, fonts, pdf
-from urbanreport.reports.pdf import CANNOT_END, CANNOT_START, break_lines
+from urbanreport.reports import build, charts, document, figures, fonts, pdf
+from urbanreport.reports.chart_kit import ChartSpec, Series
+from urbanreport.reports.inputs import ReportData
 
 CTX = {"bureau": "汕头市龙湖区城市管理和综合执法局", "district": "龙湖区", "source_titles": {}}
 ANNUAL_SECTIONS = [
@@ -36,20 +41,10 @@ ANNUAL_SECTIONS = [
     "六、学法普法",
     "七、数据质量",
 ]
-ANNUAL_CHARTS = [
-    "enforcement_monthly",
-    "enforcement_category",
-    "permits_monthly",
-    "demolition_progress",
-    "demolition_streets",
-    "dcm_funnel",
-    "dcm_source",
-    "dcm_monthly",
-    "legal_type",
-]
+ANNUAL_CHARTS = [e.id for e in figures.for_report("annual") if e.type == "chart"]
 
 
-def annual_data(result=None, tables=None) -> pdf.ReportData:
+def annual_data(result=None, tables=None) -> ReportData:
     return build.report_data(
         "year",
         "2023",
@@ -62,7 +57,7 @@ def annual_data(result=None, tables=None) -> pdf.ReportData:
     )
 
 
-def monthly_data(result=None) -> pdf.ReportData:
+def monthly_data(result=None) -> ReportData:
     return build.report_data(
         "month",
         "2023-07",
@@ -77,9 +72,15 @@ def monthly_data(result=None) -> pdf.ReportData:
     )
 
 
+def render(data: ReportData) -> tuple[bytes, list[str]]:
+    """PDF bytes and the ids of the charts shown."""
+    rendered = build.render_pdf(data)
+    return rendered.pdf, [i for i in rendered.entry_ids if figures.entry(i).type == "chart"]
+
+
 @pytest.fixture(scope="module")
 def annual() -> tuple[bytes, list[str]]:
-    return pdf.annual(annual_data(tables=with_personal_data(annual_tables())))
+    return render(annual_data(tables=with_personal_data(annual_tables())))
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def annual_text(annual) -> str:
 
 @pytest.fixture(scope="module")
 def monthly() -> tuple[bytes, list[str]]:
-    return pdf.monthly(monthly_data())
+    return render(monthly_data())
 
 
 # --- fonts --------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def test_annual_has_every_chart(annual):
 
 
 def test_annual_is_byte_identical_for_the_same_data(annual):
-    again, _ = pdf.annual(annual_data(tables=with_personal_data(annual_tables())))
+    again, _ = render(annual_data(tables=with_personal_data(annual_tables())))
     assert again == annual[0]
 
 
@@ -158,7 +159,7 @@ def test_a_missing_source_says_data_missing():
     reason = "行政处罚案件在2023年没有任何记录"
     result = without_source(annual_result(), "enforcement", reason)
     tables = tables_without(annual_tables(), "enforcement_")
-    text = pdf_text(pdf.annual(annual_data(result, tables))[0])
+    text = pdf_text(render(annual_data(result, tables))[0])
     flat = squeeze(text)
     assert squeeze(f"2023年，行政处罚数据缺失（{reason}）。") in flat
     assert "处罚相关案件0宗" not in flat
@@ -185,16 +186,28 @@ def test_monthly_brief_content(monthly):
 
 
 def test_monthly_brief_is_byte_identical(monthly):
-    assert pdf.monthly(monthly_data())[0] == monthly[0]
+    assert render(monthly_data())[0] == monthly[0]
 
 
 # --- charts -------------------------------------------------------------------------------
 
 
+def enforcement_chart(rows: list[dict]) -> charts.Chart:
+    """The annual report's two-panel chart of cases and fines by month, from `rows`."""
+    spec = ChartSpec(
+        "enforcement_monthly",
+        "各月处罚案件数及罚款金额",
+        "month",
+        (Series("penalty_cases", "处罚案件", "宗"), Series("fines_yuan", "罚款", "元")),
+        2023,
+        tuple(range(1, 13)),
+    )
+    return charts.monthly_bar_panels(pl.DataFrame(rows, infer_schema_length=None), spec)
+
+
 def test_charts_are_deterministic_and_sharp():
     rows = annual_tables()["enforcement_by_month"]
-    a = charts.enforcement_monthly(rows, 2023, list(range(1, 13)))
-    b = charts.enforcement_monthly(rows, 2023, list(range(1, 13)))
+    a, b = enforcement_chart(rows), enforcement_chart(rows)
     assert a.png == b.png
     dpi = a.image.width / (a.width_mm / 25.4)
     assert dpi >= 200
@@ -202,40 +215,8 @@ def test_charts_are_deterministic_and_sharp():
 
 def test_a_chart_without_data_says_so():
     rows = [{"month": m, "penalty_cases": None, "fines_yuan": None} for m in range(1, 13)]
-    chart = charts.enforcement_monthly(rows, 2023, list(range(1, 13)))
-    assert chart.image.width > 0  # drawn, with 数据缺失 in place of bars
-
-
-# --- Chinese line breaking ----------------------------------------------------------------
-
-SAMPLE = (
-    "2023年，我局共办理审批许可事项502宗，办结率100%；实现非税收入496793.68元。"
-    "2023年7月以来龙湖区完成拆违936292.39平方米，完成进度78.02%。"
-    "坚持“柔性”执法，作出不予处罚决定214宗（占比18.6%），《行政处罚法》规定的期限内完成公示。"
-)
-
-
-@pytest.mark.parametrize("width", [float(w) for w in range(60, 330, 7)])
-def test_line_breaks_keep_numbers_whole_and_punctuation_off_line_starts(width):
-    register = fonts.register_fonts()
-    lines = break_lines(SAMPLE, register.serif, 11.5, width)
-    assert "".join(line.text for line in lines) == SAMPLE
-    for line in lines:
-        assert line.text[0] not in CANNOT_START, (width, line.text)
-        assert line.text[-1] not in CANNOT_END, (width, line.text)
-    for number in ("496793.68", "936292.39", "78.02%", "100%", "18.6%", "2023"):
-        assert any(number in line.text for line in lines), (width, number)
-
-
-def test_line_width_is_respected():
-    register = fonts.register_fonts()
-    lines = break_lines(SAMPLE, register.serif, 11.5, 200, first_width=177)
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    assert stringWidth(lines[0].text, register.serif, 11.5) <= 177.01
-    for line in lines[1:]:
-        assert stringWidth(line.text, register.serif, 11.5) <= 200.01
-    assert not lines[-1].justify and all(line.justify for line in lines[:-1])
+    chart = enforcement_chart(rows)
+    assert chart.empty and chart.image.width > 0  # drawn, with 数据缺失 in place of bars
 
 
 def test_a_month_without_records_is_a_gap_not_a_zero_bar():
@@ -247,18 +228,30 @@ def test_a_month_without_records_is_a_gap_not_a_zero_bar():
         "prev_penalty_cases": 60,
         "prev_fines_yuan": 190000,
     }
-    chart = charts.enforcement_monthly(rows, 2023, list(range(1, 13)))
-    full = charts.enforcement_monthly(
-        annual_tables()["enforcement_by_month"], 2023, list(range(1, 13))
-    )
-    assert chart.png != full.png
+    chart = enforcement_chart(rows)
+    full = enforcement_chart(annual_tables()["enforcement_by_month"])
+    assert not chart.empty and chart.png != full.png
 
 
 def test_an_empty_chart_becomes_a_note():
     reason = "数字城管案件在2023年没有任何记录"
     result = without_source(annual_result(), "dcm_cases", reason)
-    pdf_bytes, names = pdf.annual(annual_data(result, tables_without(annual_tables(), "dcm_")))
+    pdf_bytes, names = render(annual_data(result, tables_without(annual_tables(), "dcm_")))
     text = pdf_text(pdf_bytes)
     assert "各月上报案件数" in text and "图从略" in text
     assert names == ANNUAL_CHARTS
     assert image_count(pdf_bytes) == len(ANNUAL_CHARTS) - 3  # funnel, sources, months
+
+
+def test_charts_go_into_the_pdf_pixel_for_pixel():
+    """The PNG of each chart block is the image stream itself: a PDF reader decodes exactly
+    the chart's pixels (no shear from a wrong row length, no colour shift)."""
+    doc = document.build(annual_data())
+    rendered = pdf.render(doc)
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    in_pdf = [image.image.convert("RGB") for page in reader.pages for image in page.images]
+    drawn = [Image.open(io.BytesIO(c.png)).convert("RGB") for c in doc.charts() if not c.empty]
+    assert len(in_pdf) == len(drawn) == len(ANNUAL_CHARTS)
+    for want in drawn:  # a page lists its images by name, not in drawing order
+        same = [got for got in in_pdf if got.size == want.size]
+        assert any(ImageChops.difference(got, want).getbbox() is None for got in same)

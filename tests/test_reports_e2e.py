@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_reports_data import PUBLISHED_SENTENCES, font_report, page_count, pdf_text, squeeze
+from tests.reports_data import PUBLISHED_SENTENCES, font_report, page_count, pdf_text, squeeze
 from urbanreport.core import warehouse
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.indicators import Period
+from urbanreport.reports import figures
 from urbanreport.reports.build import ReportEntry, render
 from urbanreport.reports.registry import fiscal_years, load_index
 
@@ -99,3 +100,11 @@ def test_rerender_of_unchanged_data_writes_nothing(settings: Settings, annual: R
     assert index["reports"]["2023"]["versions"] == []
     assert 2023 in fiscal_years(settings.reports_dir)
     assert Path(settings.reports_dir / "2023" / index["reports"]["2023"]["preview"]).is_file()
+
+
+def test_reports_from_the_warehouse_show_exactly_their_registry_entries(
+    settings: Settings, annual: ReportEntry
+):
+    assert annual.figures == [e.id for e in figures.for_report("annual")]
+    monthly = render(settings, Period.parse("2023-07"))
+    assert monthly.figures == [e.id for e in figures.for_report("monthly")]

@@ -7,8 +7,10 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-from tests.test_reports_data import annual_result, annual_tables
+from tests.reports_data import annual_result, annual_tables
+from urbanreport.core.periods import Period
 from urbanreport.reports import build, registry
+from urbanreport.reports.inputs import ReportData
 from urbanreport.reports.registry import SHANGHAI, fiscal_years, load_index, publish
 
 ENTRY_KEYS = {
@@ -142,10 +144,15 @@ def test_render_data_registers_a_real_report(tmp_path):
     assert second.sha256 == first.sha256 and second.generated_at == first.generated_at
 
 
-def test_data_cutoff_is_the_update_day_while_the_period_runs():
-    assert build.data_cutoff(date(2024, 12, 31), "2024-07-03T06:00:00") == date(2024, 7, 3)
-    assert build.data_cutoff(date(2023, 12, 31), "2024-01-02T02:00:00") == date(2023, 12, 31)
-    assert build.data_cutoff(date(2023, 12, 31), None) == date(2023, 12, 31)
+def cutoff(label: str, data_as_of: str | None) -> date:
+    result = {"data_version": {"data_as_of": data_as_of}}
+    return ReportData("annual", Period.parse(label), result, {}, "局", "区").data_cutoff
+
+
+def test_data_cutoff_is_the_data_day_while_the_period_runs():
+    assert cutoff("2024", "2024-07-03T06:00:00") == date(2024, 7, 3)
+    assert cutoff("2023", "2024-01-02T02:00:00") == date(2023, 12, 31)
+    assert cutoff("2023", None) == date(2023, 12, 31)
 
 
 def test_names():
@@ -153,3 +160,39 @@ def test_names():
     assert build.report_title("month", "2023-07") == "2023年07月法治政府建设数据月报"
     assert build.ascii_name("month", "2023-07") == "urbanreport-2023-07-monthly.pdf"
     assert build.report_id("year", "2023") == "2023-annual"
+
+
+def test_word_and_excel_files_version_with_their_pdf(tmp_path):
+    folder = tmp_path / "2023"
+    one = {"docx": b"PK word one", "xlsx": b"PK excel one"}
+    entry, changed = publish(tmp_path, 2023, META, b"%PDF one", preview, at(2), others=one)
+    assert changed and sorted(entry["formats"]) == ["docx", "xlsx"]
+    stem = META["file"].removesuffix(".pdf")
+    assert (folder / f"{stem}.docx").read_bytes() == one["docx"]
+    assert entry["formats"]["xlsx"]["sha256"] == registry.sha256_bytes(one["xlsx"])
+    # the same bytes again: nothing written
+    again, changed = publish(tmp_path, 2023, META, b"%PDF one", preview, at(3), others=one)
+    assert not changed and again == entry
+
+    # only the Word file changed: still a new version, the old files kept together
+    two = {**one, "docx": b"PK word two"}
+    entry, changed = publish(tmp_path, 2023, META, b"%PDF one", preview, at(4), others=two)
+    assert changed and len(entry["versions"]) == 1
+    kept = entry["versions"][0]
+    assert kept["sha256"] == registry.sha256_bytes(b"%PDF one")
+    assert (folder / kept["formats"]["docx"]["file"]).read_bytes() == one["docx"]
+    assert (folder / kept["formats"]["xlsx"]["file"]).read_bytes() == one["xlsx"]
+    assert (folder / entry["formats"]["docx"]["file"]).read_bytes() == two["docx"]
+
+    # new data: every file changes, the previous bundle becomes version 2 of the history
+    three = {"docx": b"PK word three", "xlsx": b"PK excel three"}
+    entry, changed = publish(tmp_path, 2023, META, b"%PDF three", preview, at(5), others=three)
+    assert changed and len(entry["versions"]) == 2
+    assert (folder / entry["versions"][0]["formats"]["docx"]["file"]).read_bytes() == two["docx"]
+    assert (folder / entry["versions"][0]["file"]).read_bytes() == b"%PDF one"
+    # a version's publication is keyed by its PDF's hash, which the portal finds
+    sha = entry["versions"][0]["sha256"]
+    assert registry.set_publication(tmp_path, 2023, META["id"], sha, {"state": "published"})
+    assert not registry.set_publication(
+        tmp_path, 2023, META["id"], registry.sha256_bytes(b"PK word two"), {"state": "published"}
+    )

@@ -1,5 +1,5 @@
 """Every output writes every figure the same way: the CLI, the Prefect artifact, the portal and
-the reports all go through `urbanreport.core.formatting`.
+the PDF all go through `urbanreport.core.formatting`.
 
 The values are chosen on the rounding edges (0.79375 is 0.793749… as a binary float, 0.005 of a
 yuan, 3.45 working days), where a second formatter would show itself at once.
@@ -7,13 +7,22 @@ yuan, 3.45 working days), where a second formatter would show itself at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from urbanreport.core import catalogue, formatting
+from tests.reports_data import pdf_text, squeeze
+from urbanreport import indicators
+from urbanreport.core import catalogue, formatting, warehouse
+from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.periods import Period
 from urbanreport.flows import pipeline
+from urbanreport.ingest.batches import ingest_all
+from urbanreport.portal import views
+from urbanreport.reports import build, figures
+from urbanreport.sample import write_sample
 from urbanreport.terminal import indicators_table
 
 #: A value per kind, each on a half-way point of its rounding.
@@ -69,3 +78,47 @@ def test_cli_and_prefect_artifact_print_the_same_text(period: str) -> None:
     change = formatting.change("rate", 0.79375, 0.8)
     assert change == "-0.63个百分点"
     assert change in cli and change in artifact
+
+
+# --- the reports and the portal, from the sample's own records ----------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    home = tmp_path_factory.mktemp("same-figures")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("URBANREPORT_CONFIG", raising=False)
+        mp.setenv("URBANREPORT_HOME", str(home))
+        settings = load_settings(home=home)
+        write_sample(settings, years=[2022, 2023])
+        ingest_all(settings)
+        yield settings
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("period", "entry_id"), [("2023", "headline"), ("2023-07", "brief_indicators")]
+)
+def test_the_pdf_the_cli_and_the_portal_agree_on_every_figure(
+    sample: Settings, period: str, entry_id: str
+) -> None:
+    with warehouse.reader(sample) as con:
+        result = indicators.compute(con, Period.parse(period), sample)
+    entry = build.render(sample, Period.parse(period))
+    printed = squeeze(pdf_text(entry.path.read_bytes()))
+    cli = indicators_table(result)
+    items = catalogue.indicators()
+    for key in figures.entry(entry_id).rows:
+        item, value = items[key], result["indicators"][key]
+        text = formatting.figure(item, value, result["empty"].get(key))
+        assert text in cli, key
+        bare = text if value is None else formatting.number(item.kind, value)
+        assert squeeze(bare) in printed, (key, bare)
+        previous = result["previous"][key]
+        if previous is not None:
+            assert squeeze(formatting.number(item.kind, previous)) in printed, key
+    # The portal shows the registered headline figures with the same formatter.
+    for key, machine_value in entry.headline.items():
+        item = items[key]
+        shown = views.figure_text(item, machine_value)
+        assert shown == formatting.figure(item, result["indicators"][key]), key

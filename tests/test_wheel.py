@@ -10,6 +10,7 @@ editable install's finder, are not processed there), so the test takes seconds, 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,17 +22,36 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.factories import REPO_ROOT
+from tests.factories import REPO_ROOT, printed_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+#: What a checkout holds besides its source (environments, caches, data, build leftovers).
+NOT_SOURCE = (
+    ".git",
+    ".venv",
+    "var",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+    "test-output",
+    "node_modules",
+)
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv holding the wheel of this checkout; returns its bin/ folder."""
     work = tmp_path_factory.mktemp("wheel")
+    # A clean copy: setuptools builds in the source tree, and a stale build/ there would put
+    # files into the wheel that the checkout no longer has.
+    source = work / "source"
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(REPO_ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(source)],
         check=True,
         capture_output=True,
     )
@@ -113,8 +133,10 @@ def test_installed_package_runs_outside_the_checkout(installed: Path, tmp_path: 
 
     run("sample", "--years", "2023")
     assert "enforcement" in run("ingest")
-    pdf = Path(run("report", "--period", "2023").strip().splitlines()[-1])
-    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+    printed = run("report", "--period", "2023")
+    assert printed_report(printed).read_bytes().startswith(b"%PDF")
+    for suffix in (".docx", ".xlsx"):
+        assert printed_report(printed, suffix).read_bytes().startswith(b"PK")
 
     port = _free_port()
     server = subprocess.Popen(

@@ -69,7 +69,22 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from urbanreport.reports.build import render
 
     entry = render(settings, Period.parse(args.period))
-    print(entry.path)
+    for path in entry.files.values() or [entry.path]:
+        print(path)
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.core import warehouse
+    from urbanreport.indicators import Period
+    from urbanreport.reports import export, registry, xlsx
+
+    period = Period.parse(args.period)
+    with warehouse.reader(settings) as con:
+        document = export.document(settings, period, con)
+    out = Path(args.out) if args.out else Path(f"{period.label}全部指标及分项数据.xlsx")
+    registry.atomic_write(out.resolve(), xlsx.render(document))
+    print(out)
     return 0
 
 
@@ -212,8 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True)
     p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
 
-    p = add("report", cmd_report, "生成PDF报告：年度（2023）或月报（2023-07）")
+    p = add("report", cmd_report, "生成报告（PDF、Word、Excel）：年度（2023）或月报（2023-07）")
     p.add_argument("--period", required=True)
+
+    p = add("export", cmd_export, "导出某个统计期的全部指标及分项数据（Excel）")
+    p.add_argument("--period", required=True, help="统计期：2023 或 2023-07")
+    p.add_argument("--format", choices=["xlsx"], default="xlsx", help="目前只有 xlsx")
+    p.add_argument(
+        "--out", metavar="FILE", help="输出文件（默认：<统计期>全部指标及分项数据.xlsx）"
+    )
 
     p = add("run", cmd_run, "运行月度流程（默认上个月，按北京时间）")
     p.add_argument("--period", default=None)

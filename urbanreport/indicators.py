@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from urbanreport.core import catalogue, formatting, warehouse
-from urbanreport.core.catalogue import SECTIONS, Indicator
-from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.catalogue import SECTION_SOURCES, SECTIONS, Indicator
+from urbanreport.core.config import SQL_DIR, Settings, load_settings
 from urbanreport.core.periods import Period
 
 __all__ = ["Period", "breakdowns", "compute", "compute_for", "to_json"]
@@ -66,7 +67,12 @@ def compute(
         for key, value in current.items()
         if value is None
     }
-    empty = {key: formatting.empty_text(cat[key], cat[key].source in present) for key in missing}
+    # A campaign figure is 无专项行动 once its section's records are there (demolitions without
+    # any target: no campaign), 数据缺失 only when the section itself sent nothing.
+    empty = {
+        key: formatting.empty_text(cat[key], SECTION_SOURCES[cat[key].section] in present)
+        for key in missing
+    }
     return {
         "period": period.label,
         "kind": period.kind,
@@ -87,8 +93,8 @@ def compute(
             for year in context["provisional_years"] or []
         ],
         "data_version": {
-            "last_batch_at": context["last_batch_at"].isoformat(timespec="seconds")
-            if context["last_batch_at"]
+            "data_as_of": context["data_as_of"].isoformat(timespec="seconds")
+            if context["data_as_of"]
             else None,
             "batches": context["batches"],
         },
@@ -97,103 +103,39 @@ def compute(
 
 # --- breakdowns -----------------------------------------------------------------------------
 
-_BREAKDOWNS: dict[str, dict[str, tuple[str, ...]]] = {
-    # section file → {dimension column: metric columns}
-    "enforcement": {
-        "month": ("penalty_cases", "fines_yuan"),
-        "street": ("penalty_cases", "fines_yuan"),
-        "category": ("penalty_cases", "fines_yuan"),
-    },
-    "permits": {
-        "month": ("received", "concluded", "non_tax_revenue_yuan"),
-        "item_name": ("received", "concluded", "on_time_rate", "non_tax_revenue_yuan"),
-    },
-    "demolition": {
-        "month": ("sites", "area_m2", "campaign_cumulative_m2"),
-        "street": ("sites", "area_m2", "target_m2"),
-    },
-    "dcm": {
-        "month": ("reported", "registered", "closed"),
-        "source": ("reported",),
-        "street": ("reported", "registered", "closed", "on_time_disposal_rate"),
-        "category": ("reported",),
-    },
-    "legal": {
-        "month": ("events", "participants"),
-        "activity_type": ("events", "participants"),
-    },
-}
-# Metrics that stay None when there is nothing to measure (a rate without denominator, a street
-# without a campaign target); every other metric of a member without rows is a true zero.
-_NULLABLE = {"on_time_rate", "on_time_disposal_rate", "target_m2", "campaign_cumulative_m2"}
-_TABLE_NAMES = {"item_name": "item", "activity_type": "type"}
-_SECTION_SOURCE = {
-    "enforcement": "enforcement",
-    "permits": "permits",
-    "demolition": "demolition",
-    "dcm": "dcm_cases",
-    "legal": "legal_activities",
-}
+#: Every breakdown table, one SQL file each: `sql/breakdowns/<name>.sql` (by month, street,
+#: category, item, source, type; the previous year beside in `prev_` columns).
+BREAKDOWNS: tuple[str, ...] = tuple(sorted(p.stem for p in (SQL_DIR / "breakdowns").glob("*.sql")))
 
 
-def _members(settings: Settings, section: str, dim: str, period: Period) -> list[Any]:
-    """Every member a table lists, zero or not (all streets, all dictionary values)."""
+def breakdown_params(period: Period, settings: Settings) -> dict[str, Any]:
+    """The period parameters, plus the members every table lists (zero or not), from settings."""
     d = settings["dictionaries"]
-    if dim == "month":
-        return period.months()
-    if dim == "street":
-        return settings.streets
     return {
-        ("enforcement", "category"): d["enforcement_categories"],
-        ("permits", "item_name"): d["permit_items"],
-        ("dcm", "source"): d["dcm_sources"],
-        ("dcm", "category"): [c for cats in d["dcm_categories"].values() for c in cats],
-        ("legal", "activity_type"): d["activity_types"],
-    }[(section, dim)]
+        **period.params(settings),
+        "streets": settings.streets,
+        "enforcement_categories": list(d["enforcement_categories"]),
+        "permit_items": list(d["permit_items"]),
+        "dcm_sources": list(d["dcm_sources"]),
+        "dcm_categories": [c for cats in d["dcm_categories"].values() for c in cats],
+        "activity_types": list(d["activity_types"]),
+    }
+
+
+def breakdown(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
+    """One breakdown table as the file `sql/breakdowns/<name>.sql` computes it.
+
+    A member without any record of its source shows None (数据缺失), not 0: the SQL says so.
+    """
+    return warehouse.execute_file(con, f"breakdowns/{name}.sql", params).pl()
 
 
 def breakdowns(
     con: duckdb.DuckDBPyConnection, period: Period, settings: Settings | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """By-month / by-street / by-category tables, each row with `prev_` columns beside.
-
-    A month in which the section's source has no record at all shows None (数据缺失), not 0.
-    """
-    settings = settings or load_settings()
-    params = period.params(settings)
-    coverage = {
-        (r["source"], r["period"], r["month"])
-        for r in warehouse.query(con, "indicators/month_coverage.sql", params)
-    }
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for section, dims in _BREAKDOWNS.items():
-        rows = warehouse.query(con, f"breakdowns/{section}.sql", params)
-        source = _SECTION_SOURCE[section]
-        for dim, metrics in dims.items():
-            found = {
-                (r["period"], r[dim]): r
-                for r in rows
-                if r[dim] is not None and all(r[o] is None for o in dims if o != dim)
-            }
-            table = []
-            for member in _members(settings, section, dim, period):
-                out: dict[str, Any] = {dim: member}
-                for which, prefix in (("cur", ""), ("prev", "prev_")):
-                    row = found.get((which, member))
-                    if dim == "month":
-                        has = (source, which, member) in coverage
-                    else:
-                        has = any(c[0] == source and c[1] == which for c in coverage)
-                    for metric in metrics:
-                        value = row[metric] if row else None
-                        if not has:
-                            value = None  # no record at all: 数据缺失, not zero
-                        elif value is None and metric not in _NULLABLE:
-                            value = 0
-                        out[prefix + metric] = value
-                table.append(out)
-            tables[f"{section}_by_{_TABLE_NAMES.get(dim, dim)}"] = table
-    return tables
+    """Every breakdown table of a period as rows (the CLI's and the tests' form)."""
+    params = breakdown_params(period, settings or load_settings())
+    return {name: breakdown(con, name, params).to_dicts() for name in BREAKDOWNS}
 
 
 # --- entry points and formatting ------------------------------------------------------------

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from urbanreport.check import Checked, CheckResult
+from urbanreport.check import CheckResult
 from urbanreport.check.compare import VERDICT_NAMES
-from urbanreport.check.extract import Figure
+from urbanreport.check.rows import Row, ignored_groups, rows
 from urbanreport.core import catalogue, formatting
 
 #: Width of a table written to a file or a pipe: wide enough for a reject's reason.
@@ -90,31 +90,10 @@ def progress(description: str, total: int) -> Iterator[Any]:
 
 # --- the draft check ------------------------------------------------------------------------
 
-_EXCERPT = 16  # characters of the words before a figure shown beside it
 
-
-def _excerpt(figure: Figure) -> str:
-    """The words naming a figure and the figure; a table cell's headers stand for the words."""
-    words = figure.segment or (f"{figure.context}：" if figure.context else "")
-    words = words if len(words) <= _EXCERPT else "…" + words[-_EXCERPT:]
-    return f"{words}{figure.written}"
-
-
-def _written(figure: Figure) -> str:
-    """The figure as written; a unit taken from a table header in brackets after it."""
-    return figure.written if figure.unit in figure.written else f"{figure.written}（{figure.unit}）"
-
-
-def _check_row(number: int, checked: Checked) -> tuple[str, ...]:
-    f, v = checked.figure, checked.verdict
-    since = f.mention is not None and f.mention.since is not None
-    if checked.period is not None and not since:
-        period = checked.period.chinese
-    else:
-        period = f.mention.text if f.mention else "—"
-    name = catalogue.indicator(checked.link.key).name if checked.link.key else "—"
-    return (str(number), _excerpt(f), _written(f), period, name, v.expected_text or "—", v.name,
-            v.reason)  # fmt: skip
+def _check_row(row: Row) -> tuple[str, ...]:
+    return (str(row.number), row.excerpt, row.written, row.period, row.indicator, row.expected,
+            row.verdict_name, row.reason)  # fmt: skip
 
 
 def check_report(result: CheckResult) -> str:
@@ -123,24 +102,13 @@ def check_report(result: CheckResult) -> str:
     lines = [f"核对文稿：{draft.name}（{draft.described}）  统计期：{result.period.chinese}"]
     if result.figures:
         headers = ("#", "文稿原文（摘录）", "数字", "统计期", "指标", "库内数值", "结论", "说明")
-        rows = [_check_row(i, c) for i, c in enumerate(result.figures, 1)]
-        lines.append(render_table(headers, rows, right=(0, 2, 5)))
+        lines.append(render_table(headers, map(_check_row, rows(result)), right=(0, 2, 5)))
     else:
         lines.append("文稿中没有找到需要核对的数字。")
     summary = result.summary
     counts = "  ".join(f"{VERDICT_NAMES[k]} {n}" for k, n in summary.items())
     lines.append(f"{counts}  （共 {len(result.figures)} 个数字）")
     if result.ignored:
-        lines.append(f"按规则不作为数字核对：{_ignored_line(result)}")
+        groups = "；".join(g.line for g in ignored_groups(result))
+        lines.append(f"按规则不作为数字核对：{groups}")
     return "\n".join(lines)
-
-
-def _ignored_line(result: CheckResult) -> str:
-    by_label: dict[str, dict[str, int]] = {}
-    for item in result.ignored:
-        texts = by_label.setdefault(item.label, {})
-        texts[item.shown] = texts.get(item.shown, 0) + 1
-    return "；".join(
-        f"{label}：" + "、".join(t if n == 1 else f"{t}×{n}" for t, n in texts.items())
-        for label, texts in by_label.items()
-    )

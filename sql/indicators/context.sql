@@ -1,12 +1,13 @@
 -- What a report needs besides the figures: the period's district campaign, the calendar years
--- that fell back to Monday–Friday (provisional), and the data version: the latest of the
--- batches the report depends on (batch_touches, urbanreport/ingest/touches.py) and how many.
+-- that fell back to Monday–Friday (provisional), and the data version: the moment the data the
+-- report reads stands at (the newest extract, see data_as_of) and how many batches it depends
+-- on (batch_touches, urbanreport/ingest/touches.py).
 -- A report depends on a batch that changed a record dated in the year to date of its period or
 -- of the year before, that added rejected rows (every report prints them), or, for an annual
 -- report, any batch (its quality table shows the cumulative counts). So a batch that touches
 -- nothing a report reads leaves the report's bytes as they were.
 WITH report_batches AS (
-    SELECT b.batch_id, b.loaded_at FROM batches b
+    SELECT b.batch_id FROM batches b
     WHERE b.batch_id IN (
         SELECT t.batch_id FROM batch_touches t
         WHERE (t.what = 'record'
@@ -22,5 +23,5 @@ SELECT
     (SELECT list(DISTINCT year(d) ORDER BY year(d)) FROM calendar_days
      WHERE provisional AND (d BETWEEN $start AND $end OR d BETWEEN $prev_start AND $prev_end))
         AS provisional_years,
-    (SELECT max(loaded_at) FROM report_batches) AS last_batch_at,
+    data_as_of($start, $end, $prev_start, $prev_end) AS data_as_of,
     (SELECT count(*) FROM report_batches) AS batches

@@ -60,25 +60,70 @@ CREATE OR REPLACE TEMP MACRO record_key(a, b := NULL) AS (
     concat_ws('|', CAST(a AS VARCHAR), CAST(b AS VARCHAR))
 );
 CREATE OR REPLACE TEMP MACRO record_dates_by_key() AS TABLE
-    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k FROM enforcement
-    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id) FROM enforcement
+    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k, batch_id
+        FROM enforcement
+    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id), batch_id FROM enforcement
         WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'enforcement', review_date, record_key(case_id) FROM enforcement
+    UNION ALL SELECT 'enforcement', review_date, record_key(case_id), batch_id FROM enforcement
         WHERE review_date IS NOT NULL
-    UNION ALL SELECT 'permits', received_date, record_key(permit_id) FROM permits
-    UNION ALL SELECT 'permits', decided_date, record_key(permit_id) FROM permits
+    UNION ALL SELECT 'permits', received_date, record_key(permit_id), batch_id FROM permits
+    UNION ALL SELECT 'permits', decided_date, record_key(permit_id), batch_id FROM permits
         WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'demolition', demolished_date, record_key(record_id) FROM demolition
-    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id) FROM dcm_cases
-    UNION ALL SELECT 'legal_activities', date, record_key(date, b := title) FROM legal_activities
+    UNION ALL SELECT 'demolition', demolished_date, record_key(record_id), batch_id FROM demolition
+    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id), batch_id
+        FROM dcm_cases
+    UNION ALL SELECT 'legal_activities', date, record_key(date, b := title), batch_id
+        FROM legal_activities
     UNION ALL SELECT 'demolition_targets', CAST(unnest(generate_series(
         CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE),
-        record_key(campaign, b := street)
+        record_key(campaign, b := street), batch_id
         FROM demolition_targets;
 -- The same dates without the key (batch_touches uses the key: sql/ingest/touch_dates.sql).
 CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
-    SELECT source, d FROM record_dates_by_key();
+    SELECT source, d, batch_id FROM record_dates_by_key();
 
 CREATE OR REPLACE TEMP MACRO has_data(src, s, e) AS (
     EXISTS (SELECT 1 FROM record_dates() r WHERE r.source = src AND r.d BETWEEN s AND e)
+);
+
+-- The rows of a breakdown (sql/breakdowns/): every member it lists, zero or not, and whether
+-- the source has any record for it this year (has_cur) and a year earlier (has_prev). A cell
+-- of a member whose source has no record at all is NULL (数据缺失), never 0 (see `cell`).
+-- By month: the months of [s, e]; the source counts as present in a month with a record in it.
+CREATE OR REPLACE TEMP MACRO breakdown_months(src, s, e, ps, pe) AS TABLE
+    WITH seen AS (
+        SELECT DISTINCT CAST(date_trunc('month', d) AS DATE) AS month_start
+        FROM record_dates() WHERE source = src AND (d BETWEEN s AND e OR d BETWEEN ps AND pe)
+    )
+    SELECT month(m) AS month,
+           CAST(m AS DATE) IN (SELECT month_start FROM seen) AS has_cur,
+           CAST(m - INTERVAL 1 YEAR AS DATE) IN (SELECT month_start FROM seen) AS has_prev
+    FROM (SELECT unnest(generate_series(CAST(s AS TIMESTAMP), CAST(e AS TIMESTAMP),
+                                        INTERVAL 1 MONTH)) AS m);
+
+-- By a dimension: the configured members (streets, a dictionary) in their configured order;
+-- the source counts as present with any record in the period.
+CREATE OR REPLACE TEMP MACRO breakdown_members(src, members, s, e, ps, pe) AS TABLE
+    SELECT unnest(members) AS member, unnest(range(len(members))) AS ord,
+           has_data(src, s, e) AS has_cur, has_data(src, ps, pe) AS has_prev;
+
+-- A breakdown cell: NULL without data, else the value with 0 where nothing was counted.
+CREATE OR REPLACE TEMP MACRO cell(has, v) AS (CASE WHEN has THEN coalesce(v, 0) END);
+-- A cell that has no zero (a rate without denominator, a street without a target): stays NULL.
+CREATE OR REPLACE TEMP MACRO cell_or_null(has, v) AS (CASE WHEN has THEN v END);
+
+-- The moment the data of a report of [s, e] stands at: the newest modification time of the
+-- extracts that delivered the current version of a record dated in what the report reads, the
+-- year to date of [s, e] and of [ps, pe] a year earlier (Period.read_ranges: the moment the
+-- source system exported it). Reports print it as 数据更新时间 and count the months without data
+-- up to it. Never the clock of the ingest (batches.loaded_at): the same files must give the
+-- same report in any data directory, ingested at any time. An extract that only brings records
+-- the report does not read leaves the report as it is (reports/lineage.py relies on that).
+CREATE OR REPLACE TEMP MACRO data_as_of(s, e, ps, pe) AS (
+    SELECT max(b.file_mtime)
+    FROM batches b
+    WHERE b.status = 'loaded'
+      AND b.batch_id IN (
+          SELECT batch_id FROM record_dates()
+          WHERE d BETWEEN date_trunc('year', s) AND e OR d BETWEEN date_trunc('year', ps) AND pe)
 );

@@ -170,6 +170,7 @@ class Figure:
     approx: str  # 约 / 近 / 超过 / 逾 / 余 / 多 / 以上 / 以下 / 左右, or ""
     sentence: str  # the sentence, personal numbers masked; a table cell's headers before it
     segment: str  # the words from the last comma (or figure) before it up to the number
+    shown_segment: str  # the segment as outputs may show it: personal numbers masked
     before: str  # its sentence up to the number (the segment is the end of it)
     context: str  # a table cell's column header and row label; "" elsewhere
     cell: Cell | None  # a Word table cell's header, row labels and caption (normalised)
@@ -402,6 +403,7 @@ def _figure(
         approx=approx,
         sentence=f"{context}：{sentence}" if context else sentence,
         segment=text[seg_start : m.start()],
+        shown_segment=masked[seg_start : m.start()],
         before=text[s_start : m.start()],
         context=context,
         cell=around.cell,

@@ -55,8 +55,9 @@ class Mapped:
     def rewrite(self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str]) -> Mapped:
         """Replace every match; replaced characters map to the raw characters they replace.
 
-        A replacement as long as its match maps character by character; any other maps each
-        output character to the raw character at the same position, or the match's last one.
+        A replacement that only drops characters of its match (10,000 → 10000) maps each kept
+        character to the raw one it was; any other maps each output character to the raw
+        character at the same position, or the match's last one.
         """
         out: list[str] = []
         origin: list[int] = []
@@ -67,11 +68,25 @@ class Mapped:
             new = replace(m)
             old = self.origin[m.start() : m.end()]
             out.append(new)
-            origin.extend(old[min(i, len(old) - 1)] for i in range(len(new)))
+            origin.extend(_align(new, m.group(0), old))
             last = m.end()
         out.append(self.text[last:])
         origin.extend(self.origin[last:])
         return Mapped("".join(out), tuple(origin))
+
+
+def _align(new: str, matched: str, old: tuple[int, ...]) -> list[int]:
+    """Raw indices for the characters of `new`, replacing `matched` (whose indices are `old`)."""
+    out: list[int] = []
+    j = 0
+    for ch in new:
+        while j < len(matched) and matched[j] != ch:
+            j += 1
+        if j == len(matched):  # not a subsequence: position by position
+            return [old[min(i, len(old) - 1)] for i in range(len(new))]
+        out.append(old[j])
+        j += 1
+    return out
 
 
 def _half_width(text: Mapped) -> Mapped:

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from urbanreport.core import clock
 from urbanreport.core.config import SOURCES, Settings
 
 
@@ -105,5 +104,4 @@ class Period:
             "prev_end": prev.end,
             "whole_district": settings["district"]["whole_district"],
             "sources": list(SOURCES),
-            "today": clock.today(),
         }

@@ -5,7 +5,7 @@ are server-rendered HTML with one stylesheet and no script, so the portal runs o
 machine as the pipeline with nothing else installed. The parts:
 
 * `middleware` — security headers, refusal of credentials in URLs, body limit, sign-in;
-* `routes/` — one module per area (pages, files, API, sign-in, admin);
+* `routes/` — one module per area (pages, draft check, files, API, sign-in, admin);
 * `security` — accounts, sessions, lockout and the audit log, in the portal's own SQLite file;
 * `store` — the registry read safely (a URL never becomes a path), and publication state;
 * `responses` — downloads streamed from one open descriptor, with ETag revalidation.
@@ -28,10 +28,10 @@ from urbanreport.portal.database import Clock
 from urbanreport.portal.forms import Forms
 from urbanreport.portal.middleware import PortalMiddleware
 from urbanreport.portal.rendering import Pages
-from urbanreport.portal.routes import admin, api, auth, files, reports
+from urbanreport.portal.routes import admin, api, auth, check, files, reports
 from urbanreport.portal.security import Security
 
-ROUTERS = (reports.router, files.router, api.router, auth.router, admin.router)
+ROUTERS = (reports.router, check.router, files.router, api.router, auth.router, admin.router)
 
 
 def build_portal(

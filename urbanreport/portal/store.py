@@ -74,6 +74,36 @@ class Publication:
     at: str
 
 
+#: The formats of a report, in the order a card offers them, with their media types.
+FORMATS = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """One file of a version: its format, registered path, hash and size."""
+
+    format: str
+    file: str
+    sha256: str
+    size: int
+
+
+def _file_refs(raw: Any) -> tuple[FileRef, ...]:
+    """The Word and Excel files of an index entry or version (``formats``), in card order."""
+    if not isinstance(raw, dict):
+        return ()
+    refs = [
+        FileRef(fmt, _str(info.get("file")), _str(info.get("sha256")), _int(info.get("size")))
+        for fmt in FORMATS
+        if fmt != "pdf" and isinstance(info := raw.get(fmt), dict) and info.get("file")
+    ]
+    return tuple(refs)
+
+
 @dataclass(frozen=True)
 class Version:
     """One version of a report: the current file or an older one.
@@ -88,10 +118,19 @@ class Version:
     size: int
     generated_at: str
     publication: Publication | None = None
+    others: tuple[FileRef, ...] = ()  # the Word and Excel files made with this PDF
 
     @property
     def published(self) -> bool:
         return self.publication is not None and self.publication.state == PUBLISHED
+
+    @property
+    def files(self) -> tuple[FileRef, ...]:
+        """Every file of this version, the PDF first (its hash keys the publication state)."""
+        return (FileRef("pdf", self.file, self.sha256, self.size), *self.others)
+
+    def file_of(self, fmt: str) -> FileRef | None:
+        return next((f for f in self.files if f.format == fmt), None)
 
 
 @dataclass(frozen=True)
@@ -114,6 +153,7 @@ class Report:
     preview: str | None = None
     versions: tuple[Version, ...] = ()  # older ones, newest first, as registered
     publication: Publication | None = None  # of the current file
+    others: tuple[FileRef, ...] = ()  # the current Word and Excel files
 
     @property
     def month(self) -> int | None:
@@ -135,6 +175,7 @@ class Report:
             self.size,
             self.generated_at,
             self.publication,
+            self.others,
         )
 
     def version(self, number: int) -> Version | None:
@@ -178,6 +219,7 @@ def _versions(index: dict[str, Any], report_id: str, raw: dict[str, Any]) -> tup
             size=_int(v.get("size")),
             generated_at=_str(v.get("generated_at")),
             publication=_publication(index, report_id, _str(v.get("sha256"))),
+            others=_file_refs(v.get("formats")),
         )
         for i, v in enumerate(usable)
     )
@@ -209,6 +251,7 @@ def _parse_report(index: dict[str, Any], fiscal_year: int, key: str, raw: Any) -
         preview=_str(raw.get("preview")) or None,
         versions=_versions(index, report_id, raw),
         publication=_publication(index, report_id, _str(raw.get("sha256"))),
+        others=_file_refs(raw.get("formats")),
     )
 
 

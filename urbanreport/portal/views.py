@@ -33,9 +33,30 @@ def find_view(
     return view_of(report, who) if report is not None else None
 
 
-def download_path(report: Report, number: int | None = None) -> str:
+#: How a card names each format.
+FORMAT_LABELS = {"pdf": "PDF", "docx": "Word", "xlsx": "Excel"}
+
+
+def download_path(report: Report, number: int | None = None, fmt: str = "pdf") -> str:
     path = f"/download/{report.fiscal_year}/{quote(report.id, safe='')}"
-    return path if number is None else f"{path}/versions/{number}"
+    path = path if number is None else f"{path}/versions/{number}"
+    return path if fmt == "pdf" else f"{path}?format={fmt}"
+
+
+def downloads(report: Report, version: Version, current: bool) -> list[dict[str, Any]]:
+    """One link per file of a version (PDF · Word · Excel), for a card or the versions page."""
+    number = None if current else version.number
+    return [
+        {
+            "format": ref.format,
+            "label": FORMAT_LABELS.get(ref.format, ref.format),
+            "href": download_path(report, number, ref.format),
+            "file_name": file_names(report, version, ref.format)[0],
+            "sha256": ref.sha256,
+            "size": ref.size,
+        }
+        for ref in version.files
+    ]
 
 
 def preview_path(report: Report) -> str:
@@ -46,17 +67,17 @@ def versions_path(report: Report) -> str:
     return f"/reports/{report.fiscal_year}/{quote(report.id, safe='')}/versions"
 
 
-def file_names(report: Report, version: Version | None) -> tuple[str, str]:
+def file_names(report: Report, version: Version | None, fmt: str = "pdf") -> tuple[str, str]:
     """(Chinese, ASCII) download names; an older version says when it was made."""
     title = safe_name(report.title, report.id)
     ascii_stem = safe_ascii(
         report.ascii_name.removesuffix(".pdf") or f"urbanreport-{report.id}", "report"
     )
     if version is None or version.number == report.current_version:
-        return f"{title}.pdf", f"{ascii_stem}.pdf"
+        return f"{title}.{fmt}", f"{ascii_stem}.{fmt}"
     moment = store.parse_time(version.generated_at)
     stamp = moment.strftime("%Y%m%d-%H%M") if moment else f"v{version.number}"
-    return f"{title}（{stamp}版）.pdf", f"{ascii_stem}-v{version.number}.pdf"
+    return f"{title}（{stamp}版）.{fmt}", f"{ascii_stem}-v{version.number}.{fmt}"
 
 
 def figure_text(indicator: Indicator | None, value: Any) -> str:
@@ -109,6 +130,7 @@ def card(view: ReportView, reports_dir: Any, catalogue: dict[str, Indicator]) ->
     return {
         "title": report.title,
         "download": download_path(report),
+        "downloads": downloads(report, shown, True),  # /download/… sends the shown version
         "versions": versions_path(report),
         "preview": preview_path(report) if has_preview(reports_dir, view) else None,
         "headline": headline_rows(report, catalogue) if view.is_current else [],
@@ -136,6 +158,7 @@ def version_rows(view: ReportView) -> list[dict[str, Any]]:
                 "label": label,
                 "current": current,
                 "download": download_path(view.report, None if current else version.number),
+                "downloads": downloads(view.report, version, current),
                 "state": state_label(version),
             }
         )
@@ -162,6 +185,7 @@ def report_json(view: ReportView, base: str, catalogue: dict[str, Indicator]) ->
         "size": shown.size,
         "sha256": shown.sha256,
         "download_url": base + download_path(report),
+        "files": _files_json(report, shown, base, True),
         "preview_url": base + preview_path(report) if view.is_current and report.preview else None,
         "versions_url": base + versions_path(report),
         "headline": [
@@ -176,7 +200,22 @@ def report_json(view: ReportView, base: str, catalogue: dict[str, Indicator]) ->
                 "size": v.size,
                 "sha256": v.sha256,
                 "download_url": base + download_path(report, v.number),
+                "files": _files_json(report, v, base, False),
             }
             for v in view.older
         ],
     }
+
+
+def _files_json(report: Report, version: Version, base: str, current: bool) -> list[dict]:
+    """Every format of a version with its file name, sha256, size and absolute URL."""
+    return [
+        {
+            "format": d["format"],
+            "file_name": d["file_name"],
+            "sha256": d["sha256"],
+            "size": d["size"],
+            "download_url": base + d["href"],
+        }
+        for d in downloads(report, version, current)
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,13 +35,20 @@ FONT_MAX_AGE = 86400
 
 
 @router.api_route("/download/{fiscal_year}/{report_id}", methods=GET_HEAD)
-def download(request: Request, fiscal_year: int, report_id: str, who: Viewer) -> Response:
-    """The newest version the caller may see (for a viewer: the newest published one)."""
+def download(
+    request: Request,
+    fiscal_year: int,
+    report_id: str,
+    who: Viewer,
+    fmt: str = Query(default="pdf", alias="format"),
+) -> Response:
+    """The newest version the caller may see (for a viewer: the newest published one), as PDF,
+    Word (``?format=docx``) or Excel (``?format=xlsx``): one access rule for every format."""
     portal = portal_of(request)
     view = find_view(portal.reports_dir, fiscal_year, report_id, who)
     if view is None:
         raise not_found()
-    return _send(request, portal, who, view, view.shown)
+    return _send(request, portal, who, view, view.shown, fmt)
 
 
 @router.api_route("/download/{fiscal_year}/{report_id}/versions/{number}", methods=GET_HEAD)
@@ -51,38 +58,48 @@ def download_version(
     report_id: str,
     number: int,
     who: Viewer,
+    fmt: str = Query(default="pdf", alias="format"),
 ) -> Response:
     portal = portal_of(request)
     view = find_view(portal.reports_dir, fiscal_year, report_id, who)
     version = view.older_version(number) if view else None
     if view is None or version is None:
         raise not_found()
-    return _send(request, portal, who, view, version)
+    return _send(request, portal, who, view, version, fmt)
 
 
 def _send(
-    request: Request, portal: Portal, who: Principal, view: ReportView, version: store.Version
+    request: Request,
+    portal: Portal,
+    who: Principal,
+    view: ReportView,
+    version: store.Version,
+    fmt: str = "pdf",
 ) -> Response:
     report = view.report
-    opened = store.open_registered(portal.reports_dir, report.fiscal_year, version.file)
+    ref = version.file_of(fmt)
+    if ref is None:
+        raise not_found()
+    opened = store.open_registered(portal.reports_dir, report.fiscal_year, ref.file)
     if opened is None:
         if version.number == report.current_version:
-            log.warning("报告 %s 登记的文件不可用：%s", report.id, version.file)
+            log.warning("报告 %s 登记的文件不可用：%s", report.id, ref.file)
         raise not_found()
-    if version.sha256 and version.sha256 != opened.sha256:
+    if ref.sha256 and ref.sha256 != opened.sha256:
         # Between the builder's rename and its index rewrite; what is sent is still whole.
         log.info("报告 %s 的文件与索引中的校验值不一致（可能正在重新生成）", report.id)
-    unicode_name, ascii_name = file_names(report, version)
+    unicode_name, ascii_name = file_names(report, version, fmt)
     response = file_response(
         request,
         opened,
-        media_type="application/pdf",
+        media_type=store.FORMATS[fmt],
         cache_control=portal.cache_control(request),
         disposition=content_disposition("attachment", unicode_name, ascii_name),
     )
     if request.method == "GET" and response.status_code == 200:
         state = "已发布" if version.published else "内部"
-        target = f"{report.fiscal_year}/{report.id} 第{version.number}版（{state}）"
+        kind = "" if fmt == "pdf" else f" {fmt}"
+        target = f"{report.fiscal_year}/{report.id} 第{version.number}版{kind}（{state}）"
         audit_action(request, who, "download", target)
     return response
 
