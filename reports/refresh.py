@@ -45,16 +45,22 @@ def _state_path(settings: Settings) -> Path:
     return Path(settings.reports_dir) / STATE_NAME
 
 
+def _state(settings: Settings) -> dict[str, Any]:
+    """What the previous refresh accounted for: the last batch id and the calendar's years."""
+    try:
+        return dict(json.loads(_state_path(settings).read_text("utf-8")))
+    except FileNotFoundError:
+        return {}
+
+
 def last_seen(settings: Settings) -> int:
     """The last batch id the previous refresh accounted for (0: never refreshed)."""
-    try:
-        return int(json.loads(_state_path(settings).read_text("utf-8"))["last_batch_id"])
-    except FileNotFoundError:
-        return 0
+    return int(_state(settings).get("last_batch_id", 0))
 
 
-def _save(settings: Settings, batch_id: int) -> None:
-    text = json.dumps({"last_batch_id": batch_id}, ensure_ascii=False, indent=2) + "\n"
+def _save(settings: Settings, batch_id: int, calendar: dict[str, str]) -> None:
+    state = {"last_batch_id": batch_id, "calendar": calendar}
+    text = json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     registry.atomic_write(_state_path(settings), text.encode("utf-8"))
 
 
@@ -74,17 +80,20 @@ def refresh(settings: Settings, pulled: Pull | None = None) -> RefreshResult:
     with warehouse.exclusive(settings):
         loaded = batches.ingest_all(settings, pulled)
         result.files = [b for bs in loaded.values() for b in bs if not b.skipped]
-        since = last_seen(settings)
+        state = _state(settings)
+        since = int(state.get("last_batch_id", 0))
         with warehouse.reader(settings) as con:
             newest = lineage.last_batch_id(con)
             touches = lineage.touches_since(con, since) if newest > since else []
+            calendar = lineage.calendar_years(con)
+        touches += lineage.calendar_touches(state.get("calendar") or {}, calendar)
         known = entries(settings)
         result.reasons = lineage.affected(known, touches) if touches else {}
         for entry in known:
             if entry["id"] in result.reasons:
                 result.rendered.append(build.render(settings, Period.parse(entry["period"])))
-        if newest != since:
-            _save(settings, newest)
+        if newest != since or calendar != state.get("calendar"):
+            _save(settings, newest, calendar)
     result.seconds = time.perf_counter() - started
     return result
 

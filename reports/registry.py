@@ -16,12 +16,15 @@ Index shape (the portal reads it; keep it exactly so)::
      "reports": {"2023": {entry}, "2023-07": {entry}, ...}}
 
     entry = {"id", "kind", "period", "title", "file", "ascii_name", "sha256", "size",
-             "generated_at", "data_cutoff", "data_updated_at", "headline", "preview",
+             "generated_at", "data_cutoff", "data_updated_at", "headline", "reads", "preview",
              "formats": {"docx": {"file", "ascii_name", "sha256", "size"}, "xlsx": {...}},
              "versions": [{"file", "sha256", "size", "generated_at",
                            "formats": {"docx": {"file", "sha256", "size"}, ...}}, ...]}
 
 The top-level file is the PDF; ``formats`` holds the Word and Excel files of the same render.
+``reads`` is what the report was made from: per source, the date ranges of each column
+(``{"enforcement": {"period": [start, end], "year_to_date": [...], ...}}``), so a refresh knows
+which new data touches it (reports/lineage.py).
 
 Paths in the index are relative to ``reports/<fy>/``.
 

@@ -8,6 +8,7 @@ mtime and their version list.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +69,7 @@ def full_rerender_differs(settings: Settings, tmp_path: Path) -> set[str]:
 
 
 def check(settings: Settings, tmp_path: Path) -> refresh.RefreshResult:
+    """Refresh, and prove it rewrote exactly what a full re-render of a copy changes."""
     expected = full_rerender_differs(settings, tmp_path)
     before = state(settings)
     result = refresh.refresh(settings)
@@ -139,3 +141,28 @@ def test_identical_redrop_rewrites_nothing(settings: Settings, tmp_path: Path) -
     shutil.copyfile(folder / "补报_2024-07.csv", folder / "补报_2024-07(1).csv")
     result = check(settings, tmp_path)
     assert result.rewritten == [] and result.rendered == []
+
+
+def test_a_corrected_calendar_re_renders_what_its_working_days_change(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """No file at all: the operator declares 2024-05-06 a holiday (the official 2024
+    arrangement otherwise). Last in the module: it leaves that calendar configured."""
+    import chinese_calendar
+
+    days = [dt.date(2024, 1, 1) + dt.timedelta(n) for n in range(366)]
+    holidays = [d for d in days if d.weekday() < 5 and not chinese_calendar.is_workday(d)]
+    workdays = [d for d in days if d.weekday() >= 5 and chinese_calendar.is_workday(d)]
+    holidays.append(dt.date(2024, 5, 6))
+    quoted = ", ".join
+    (settings.home / "urbanreport.toml").write_text(
+        "[calendar.years.2024]\n"
+        f"holidays = [{quoted(repr(d.isoformat()) for d in holidays)}]\n"
+        f"workdays = [{quoted(repr(d.isoformat()) for d in workdays)}]\n".replace("'", '"'),
+        encoding="utf-8",
+    )
+    corrected = load_settings(home=settings.home)
+    result = check(corrected, tmp_path)
+    assert result.files == []
+    assert "2024-annual" in result.rewritten  # its deadline figures count 2024-05-06
+    assert all(r.startswith("工作日历") for rs in result.reasons.values() for r in rs)
