@@ -28,16 +28,22 @@ def before_merge(
     the stored record, and record the stored (old) versions' dates."""
     keys = settings.sources[source]["key"]
     spelled = ", ".join(
-        [quote(keys[0])] + [f"b := {quote(k)}" for k in keys[1:]]
+        [f"s.{quote(keys[0])}"] + [f"b := s.{quote(k)}" for k in keys[1:]]
     )  # record_key() in sql/indicators/definitions.sql
     columns = [
         r[0] for r in con.execute(f"DESCRIBE {quote(source)}").fetchall() if r[0] != "batch_id"
     ]
-    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns)
+    # Keys are unique in a core table (the MERGE keeps them so), so the stored version of a key
+    # is found by the key alone and then compared: one join on the key, not on every column.
+    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in keys)
+    same = " AND ".join(
+        [f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns if c not in keys]
+        or ["TRUE"]
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT record_key({spelled}) AS k "
-        "FROM staged s WHERE len(s.problems) = 0 "
-        f"AND NOT EXISTS (SELECT 1 FROM {quote(source)} t WHERE {same})"
+        f"FROM staged s LEFT JOIN {quote(source)} t ON {on} "
+        f"WHERE len(s.problems) = 0 AND (t.{quote(keys[0])} IS NULL OR NOT ({same}))"
     )
     _record_dates(con, source, batch_id)
 
