@@ -154,7 +154,10 @@ def _ingest(
             refused = FileRefused(UNREADABLE)
             log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
         batch = _Batch(source, name, sniffed.content_hash, mtime)
-        return _commit(con, settings, batch, refused, notes, watermark)
+        try:
+            return _commit(con, settings, batch, refused, notes, watermark)
+        finally:
+            staging.release(con)
 
 
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
