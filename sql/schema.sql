@@ -1,7 +1,7 @@
 -- Warehouse schema. Idempotent: run, in one transaction, at every connection that writes.
 -- The same DDL serves the embedded DuckDB file and DuckLake, which has no PRIMARY KEY, UNIQUE or
 -- CHECK constraints and no sequences. Core tables hold the current version of each record, keyed
--- as in the data contract; the MERGE statements (sql/merge/) keep the keys unique. Batch ids come
+-- as in the data contract; the upserts (sql/merge/) keep the keys unique. Batch ids come
 -- from the counters table (sql/ingest/next_batch_id.sql). (Files created before this carry a
 -- batch_seq sequence and primary keys; both are harmless and no longer used.)
 

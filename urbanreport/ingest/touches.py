@@ -5,7 +5,7 @@ A record counts in a period through its record dates (``record_dates()`` in
 sql/indicators/definitions.sql), so a changed record touches the dates of its old version (it
 leaves those periods) and of its new one (it enters them). A record sent again unchanged
 touches nothing. The dates come from the one definition, ``record_dates_by_key()``, read for
-the changed keys before the MERGE (old versions) and after it (new versions).
+the changed keys before the upsert (sql/merge/: old versions) and after it (new versions).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def before_merge(
     columns = [
         r[0] for r in con.execute(f"DESCRIBE {quote(source)}").fetchall() if r[0] != "batch_id"
     ]
-    # Keys are unique in a core table (the MERGE keeps them so), so the stored version of a key
+    # Keys are unique in a core table (sql/merge/ keeps them so), so the stored version of a key
     # is found by the key alone and then compared: one join on the key, not on every column.
     on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in keys)
     same = " AND ".join(
