@@ -113,7 +113,8 @@ class Chart:
 # --- rendering ----------------------------------------------------------------------------
 
 
-def _style(fonts_family: str) -> dict[str, Any]:
+def style(fonts_family: str) -> dict[str, Any]:
+    """The matplotlib settings of every chart (also part of a cached chart's key)."""
     return {
         "font.family": [fonts_family],
         "font.size": 8.0,
@@ -148,7 +149,7 @@ def render(spec: ChartSpec, height_mm: float, draw: Callable[[Figure], None]) ->
     create and close, which is both faster and safe to call from anywhere.
     """
     fonts = register_fonts()
-    with matplotlib.rc_context(_style(fonts.sans_family)):
+    with matplotlib.rc_context(style(fonts.sans_family)):
         # Whole pixels, rounded up: printed at its size, the chart is never below DPI.
         pixels = (math.ceil(spec.width_mm * MM * DPI), math.ceil(height_mm * MM * DPI))
         fig = Figure(figsize=(pixels[0] / DPI, pixels[1] / DPI), dpi=DPI)
