@@ -1,10 +1,9 @@
 """Drawn charts kept by the hash of everything that decides their pixels.
 
 Why: drawing a report's charts with matplotlib is most of its render (the annual report's
-nine take about 1 s of 1.6 s), and most renders draw charts whose figures did not change: a
-rerun of the month, the daily refresh after a correction to another month, the brief and the
-annual report showing the same year. So a chart is drawn once per distinct input and its PNG
-is read back afterwards.
+nine took about 1 s of 1.6 s), and most renders draw charts whose figures did not change: a
+rerun on unchanged data, a refresh after a correction that touches one section or one month
+of the year. So a chart is drawn once per distinct input and its PNG is read back afterwards.
 
 Correctness rests on the key, the SHA-256 of:
 
@@ -12,8 +11,8 @@ Correctness rests on the key, the SHA-256 of:
   digits, a float its full repr);
 * its `ChartSpec`: title, series, months, sizes, options;
 * the drawing code's version: the source of the modules that draw (charts, chart_kit, the one
-  formatter, the fonts module), the versions of matplotlib, NumPy, Pillow and FreeType, the
-  effective matplotlib settings, and the font file matplotlib resolves (path, size, mtime).
+  formatter, the fonts module), the versions of Python, matplotlib, NumPy, Pillow, FreeType
+  and polars, matplotlib's settings, and the font file it resolves (path, size, mtime).
 
 A changed figure therefore gets another key and is drawn anew; an entry is never updated in
 place. A value the key cannot spell exactly (an unknown type) makes the chart uncacheable:
@@ -111,6 +110,7 @@ def _code_version() -> list[str]:
     """The drawing code and libraries this process runs (read once: code does not change)."""
     sources = [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in DRAWING_MODULES]
     versions = [matplotlib.__version__, numpy.__version__, PILLOW_VERSION, FREETYPE_VERSION]
+    versions.append(pl.__version__)  # the kinds sort and read their frames with it
     return [FORMAT, sys.version.split()[0], *versions, *sources]
 
 
