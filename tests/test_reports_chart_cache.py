@@ -4,6 +4,7 @@ chart whose figures, spec or drawing code changed is drawn anew, never read from
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,9 @@ import polars as pl
 import pytest
 
 from tests.reports_data import annual_result, annual_tables
+from urbanreport.core import warehouse
+from urbanreport.core.config import load_settings
+from urbanreport.core.periods import Period
 from urbanreport.reports import build, chart_cache, charts, figures
 from urbanreport.reports.chart_kit import ChartSpec, Series
 from urbanreport.reports.inputs import ReportData
@@ -132,3 +136,22 @@ def test_a_folder_that_cannot_be_written_only_costs_speed(tmp_path: Path) -> Non
     blocked.write_text("a file where the cache folder would be")
     made = chart_cache.drawn(blocked, "monthly_bar_panels", frame(), spec())
     assert made.png == charts.monthly_bar_panels(frame(), spec()).png
+
+
+def test_a_render_keeps_its_charts_and_the_next_one_draws_none(
+    sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("URBANREPORT_CONFIG", raising=False)
+    settings = load_settings(home=tmp_path)
+    shutil.copy(sample_warehouse, settings.warehouse_path)
+    first = build.render(settings, Period.parse("2023"))
+    assert len(cached_files(build.charts_dir(settings))) == len(ANNUAL_CHARTS)
+
+    def not_again(frame: pl.DataFrame, spec: ChartSpec) -> charts.Chart:
+        raise AssertionError(f"{spec.name} drawn again")
+
+    for kind in charts.KINDS:
+        monkeypatch.setitem(charts.KINDS, kind, not_again)
+    with warehouse.reader(settings) as con:
+        data = build.gather(con, Period.parse("2023"), settings)
+    assert build.render_pdf(data).pdf == first.path.read_bytes()
