@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import enforcement_row, inbox, write_rows_csv
-from urbanreport.core import warehouse
+from tests.factories import enforcement_row, inbox, stored_case, write_rows_csv
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.core.periods import Period
 from urbanreport.ingest.batches import ingest_all
@@ -83,25 +82,8 @@ def check(settings: Settings, tmp_path: Path) -> refresh.RefreshResult:
     return result
 
 
-def stored_case(settings: Settings) -> dict[str, str]:
-    """A 2023-05 enforcement case, filed and decided in May, as a clerk's export row."""
-    with warehouse.reader(settings) as con:
-        cur = con.execute(
-            "SELECT * EXCLUDE (batch_id) FROM enforcement WHERE filed_date >= DATE '2023-05-01' "
-            "AND decided_date <= DATE '2023-05-31' AND review_date IS NULL "
-            "AND penalty_type = '罚款' ORDER BY case_id LIMIT 1"
-        )
-        names = [c[0] for c in cur.description]
-        row = dict(zip(names, cur.fetchone(), strict=True))
-    cells = {k: "" if v is None else str(v) for k, v in row.items()}
-    for k, v in row.items():
-        if isinstance(v, bool):
-            cells[k] = "是" if v else "否"
-    return cells
-
-
 def test_correction_of_a_may_2023_case(settings: Settings, tmp_path: Path) -> None:
-    case = stored_case(settings)
+    case = stored_case(settings, "2023-05")
     case["fine_yuan"] = str(int(float(case["fine_yuan"])) + 1000)
     write_rows_csv(inbox(settings, "enforcement") / "更正_2023-05.csv", [case])
     result = check(settings, tmp_path)
