@@ -62,7 +62,7 @@ def build_old(source: Settings, home: Path) -> Settings:
     """The source warehouse's rows written into a file of the former schema."""
     settings = make_settings(home, CONFIG)
     with warehouse.reader(source) as src:
-        content = {t: src.table(t).arrow() for t in TABLES}  # noqa: F841 - read by name below
+        content = {t: src.sql(f"SELECT * FROM {t}").to_arrow_table() for t in TABLES}
         old = duckdb.connect(str(settings.warehouse_path))
         old.execute(OLD_SCHEMA.read_text(encoding="utf-8"))
         old.execute("DELETE FROM counters")
