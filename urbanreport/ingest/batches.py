@@ -227,27 +227,34 @@ def _commit(
     notes: list[str],
     watermark: dt.datetime | None,
 ) -> BatchResult:
-    """The batch's persistent writes, all in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        batch_id = warehouse.next_batch_id(con, settings)
+    """The batch's persistent writes, all in one transaction.
+
+    On a lake, a district's batch can conflict at commit with another district's batch into the
+    same table (DuckLake checks conflicts per table); it is then written again from its staged
+    rows, a bounded number of times (warehouse.transaction), under the same batch id.
+    """
+    batch_id = warehouse.next_batch_id(con, settings)
+
+    def write(c: duckdb.DuckDBPyConnection) -> BatchResult:
         if refused is not None:
-            result = _record_refused(con, batch, batch_id, refused)
+            result = _record_refused(c, batch, batch_id, refused)
         else:
-            result = _write_batch(con, settings, batch, batch_id, notes)
+            result = _write_batch(c, settings, batch, batch_id, notes)
             if watermark is not None:
                 warehouse.execute_file(
-                    con,
+                    c,
                     "ingest/set_watermark.sql",
                     {"source": batch.source, "updated_at": watermark},
                 )
         _failpoint("before_commit")
-        con.execute("COMMIT")
-    except BaseException as exc:
-        con.execute("ROLLBACK")
-        if _out_of_memory(exc):  # said to the operator in words, the batch left undone
-            raise RuntimeError(f"{batch.file_name}: {OUT_OF_MEMORY}") from exc
-        raise
+        return result
+
+    try:
+        result = warehouse.transaction(
+            con, settings, write, f"{batch.source} {batch.file_name} 入库 (loading the file)"
+        )
+    except duckdb.OutOfMemoryException as exc:  # said in words, the batch left undone
+        raise RuntimeError(f"{batch.file_name}: {OUT_OF_MEMORY}") from exc
     log.info(
         "%s %s: read %d, loaded %d, rejected %d%s",
         batch.source,

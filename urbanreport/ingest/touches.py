@@ -31,10 +31,12 @@ def before_merge(
         [f"s.{quote(keys[0])}"] + [f"b := s.{quote(k)}" for k in keys[1:]]
     )  # record_key() in sql/indicators/definitions.sql
     columns = [
-        r[0] for r in con.execute(f"DESCRIBE {quote(source)}").fetchall() if r[0] != "batch_id"
+        r[0]
+        for r in con.execute(f"DESCRIBE {quote(source)}").fetchall()
+        if r[0] not in ("batch_id", "district")
     ]
-    # Keys are unique in a core table (sql/merge/ keeps them so), so the stored version of a key
-    # is found by the key alone and then compared: one join on the key, not on every column.
+    # Keys are unique in a district's table (sql/merge/ keeps them so), so the stored version of
+    # a key is found by the key alone and then compared: one join on the key, not on every column.
     on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in keys)
     same = " AND ".join(
         [f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns if c not in keys]
@@ -42,7 +44,7 @@ def before_merge(
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT record_key({spelled}) AS k "
-        f"FROM staged s LEFT JOIN {quote(source)} t ON {on} "
+        f"FROM staged s LEFT JOIN {quote('district_' + source)} t ON {on} "
         f"WHERE len(s.problems) = 0 AND (t.{quote(keys[0])} IS NULL OR NOT ({same}))"
     )
     _record_dates(con, source, batch_id)
