@@ -2,10 +2,11 @@
 
 Plain functions; the Prefect flows in flows/pipeline.py wrap them. A batch reads the file into
 temp tables (staging.py and readers/), then, in one transaction, records the refused rows with
-their reasons, upserts the rest into the core table (sql/merge/) and records the batch. A crash mid-batch
-leaves the warehouse as it was before the batch; re-ingesting the same bytes is a no-op; rows
-read = rows loaded + rows rejected, always. A file that cannot be loaded at all is a refused
-batch with one reject line saying why, so nothing dropped into an inbox goes unmentioned.
+their reasons, upserts the rest into the core table (sql/merge/) and records the batch. A crash
+mid-batch leaves the warehouse as it was before the batch; re-ingesting the same bytes is a
+no-op; rows read = rows loaded + rows rejected, always. A file that cannot be loaded at all is
+a refused batch with one reject line saying why, so nothing dropped into an inbox goes
+unmentioned.
 """
 
 from __future__ import annotations
