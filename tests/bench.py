@@ -114,7 +114,7 @@ elif mode == "pdf":
     from urbanreport.reports.fonts import register_fonts
     register_fonts()
     cold = sources == ["cold"]
-    steps = {"gather": [], "document": [], "pdf": [], "total": [], "cpu": [], "load": []}
+    steps = {"gather": [], "document": [], "pdf": [], "total": [], "run_cpu": [], "load": []}
     for i in range(6):  # the first run is a warm-up (and fills the cache)
         if cold:
             shutil.rmtree(build.charts_dir(settings), ignore_errors=True)
@@ -130,7 +130,7 @@ elif mode == "pdf":
             for name, t in (("gather", s1 - s0), ("document", s2 - s1), ("pdf", s3 - s2)):
                 steps[name].append(t)
             steps["total"].append(s3 - s0)
-            steps["cpu"].append(time.process_time() - c0)
+            steps["run_cpu"].append(time.process_time() - c0)
             steps["load"].append(os.getloadavg()[0])
     out.update({k: round(statistics.median(v), 3) for k, v in steps.items()})
     out["seconds"] = [round(t, 2) for t in steps["total"]]
@@ -298,7 +298,7 @@ def bench_pdf(home: Path) -> None:
     for label, sources in (("charts from the cache", []), ("charts drawn anew", ["cold"])):
         p = run("pdf", home, sources)
         print(
-            f"annual PDF render: median {p['total']:.3f} s of 5 (CPU {p['cpu']:.3f} s), {label} "
+            f"annual PDF render: median {p['total']:.3f} s of 5 (CPU {p['run_cpu']:.3f} s), {label} "
             f"(gather {p['gather']:.3f} s, document {p['document']:.3f} s, PDF {p['pdf']:.3f} s; "
             f"runs {p['seconds']}; load average {p['load']:.2f}; target under 1 s), "
             f"peak {p['peak_mb']} MB"
