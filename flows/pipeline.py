@@ -38,7 +38,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from urbanreport import indicators
-from urbanreport.core import catalogue, clock, formatting, warehouse, workdays
+from urbanreport.core import catalogue, clock, formatting, lease, warehouse, workdays
 from urbanreport.core.clock import SHANGHAI, previous_month
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.core.periods import Period
@@ -341,7 +341,10 @@ def _run(
     home = str(settings.home)
     pulled = pull_http_task(home, full_refresh=full_refresh, since=since)
     logger.info("等待仓库写锁：%s", warehouse.describe(settings))
-    with warehouse.exclusive(settings):
+    with (
+        warehouse.exclusive(settings),
+        lease.district_lease(settings, lease.district_of(settings)),
+    ):
         logger.info("已获得仓库写锁")
         batches = [
             b for s in ingest.discover_sources(settings) for b in ingest_source_task(home, s)

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from urbanreport.core import clock, warehouse
+from urbanreport.core import clock, lease, warehouse
 from urbanreport.core.clock import SHANGHAI
 from urbanreport.core.config import SOURCES, Settings
 from urbanreport.core.workdays import refresh_calendar
@@ -224,27 +224,40 @@ def _commit(
     notes: list[str],
     watermark: dt.datetime | None,
 ) -> BatchResult:
-    """The batch's persistent writes, all in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        batch_id = warehouse.next_batch_id(con, settings)
+    """The batch's persistent writes, all in one transaction, run again on a commit conflict.
+
+    Why the whole transaction: on DuckLake another writer may commit a change to the same table
+    (a record both batches correct) while this one runs; its COMMIT is then refused, and only a
+    fresh run of every write (with a new batch id, seeing the other's records) can succeed.
+    The staged rows are temp tables, untouched by a rollback, so a retry re-reads nothing.
+    """
+
+    def work(c: duckdb.DuckDBPyConnection) -> BatchResult:
+        seen = _seen(c, batch.source, batch.file_name, batch.content_hash)
+        if seen is not None:  # another writer loaded these bytes while this one waited
+            return seen
+        batch_id = warehouse.next_batch_id(c, settings)
         if refused is not None:
-            result = _record_refused(con, batch, batch_id, refused)
+            result = _record_refused(c, batch, batch_id, refused)
         else:
-            result = _write_batch(con, batch, batch_id, notes)
+            result = _write_batch(c, batch, batch_id, notes)
             if watermark is not None:
                 warehouse.execute_file(
-                    con,
+                    c,
                     "ingest/set_watermark.sql",
                     {"source": batch.source, "updated_at": watermark},
                 )
         _failpoint("before_commit")
-        con.execute("COMMIT")
-    except BaseException as exc:
-        con.execute("ROLLBACK")
-        if _out_of_memory(exc):  # said to the operator in words, the batch left undone
-            raise RuntimeError(f"{batch.file_name}: {OUT_OF_MEMORY}") from exc
-        raise
+        return result
+
+    try:
+        result = warehouse.transaction(
+            con, settings, work, f"{batch.file_name} 入库 (loading {batch.file_name})"
+        )
+    except duckdb.OutOfMemoryException as exc:  # said to the operator in words, batch left undone
+        raise RuntimeError(f"{batch.file_name}: {OUT_OF_MEMORY}") from exc
+    if result.skipped:
+        return result
     log.info(
         "%s %s: read %d, loaded %d, rejected %d%s",
         batch.source,
@@ -447,9 +460,14 @@ def pull_http(
 def ingest_all(
     settings: Settings, pulled: http_source.Pull | None = None
 ) -> dict[str, list[BatchResult]]:
-    """Everything new in the inbox, plus a saved HTTP pull, under the write lock."""
+    """Everything new in the inbox, plus a saved HTTP pull, under the write lock (and, on a
+    lake, the district's catalog lease: another run of the district on any machine waits)."""
     results: dict[str, list[BatchResult]] = {}
-    with warehouse.writer(settings) as con:
+    with (
+        warehouse.exclusive(settings),
+        lease.district_lease(settings, lease.district_of(settings)),
+        warehouse.writer(settings) as con,
+    ):
         for source in SOURCES:
             results[source] = ingest_source(con, settings, source)
         loaded = ingest_pull(con, settings, pulled)
