@@ -39,8 +39,8 @@ def config() -> str:
     streets = ", ".join(f'"{zhconv.convert(n, "zh-hant")}"' for n in JINPING.divisions)
     return (
         f'[bureau]\nname = "{BUREAU}"\nshort_name = "金平区城管局"\n'
-        f'district = "金平区"\ncity = "汕头市"\ndivision_code = "{JINPING.code}"\n'
-        f"[district]\nstreets = [{streets}]\n"
+        f'district = "金平区"\ncity = "汕头市"\n'
+        f'[district]\ncode = "{JINPING.code}"\nstreets = [{streets}]\n'
     )
 
 

@@ -61,7 +61,7 @@ def test_the_default_district_is_the_file_entry() -> None:
     """The defaults' 龙湖区 streets are exactly those of the file (same order aside)."""
     settings = load_settings(home="unused-home")
     longhu = districts.find(settings["bureau"]["city"], settings["bureau"]["district"])
-    assert longhu is not None and longhu.code == settings["bureau"]["division_code"]
+    assert longhu is not None and longhu.code == settings.district_code
     assert sorted(settings.streets) == sorted(longhu.streets)
 
 

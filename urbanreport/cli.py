@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from urbanreport.core.config import Settings, load_settings
+from urbanreport.core.city import load_city
+from urbanreport.core.config import Settings
 
 
 def _years(text: str) -> list[int]:
@@ -188,6 +189,12 @@ def _add_portal_parsers(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--verify", action="store_true", help="校验哈希链，发现改动时退出码为 1")
 
 
+# Subcommands that work on one district of a city (`--district CODE`).
+_PER_DISTRICT = frozenset(
+    {"sample", "ingest", "rejects", "indicators", "report", "export", "run", "rerun", "check"}
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="urbanreport",
@@ -198,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, func: Callable[[Settings, argparse.Namespace], int], help_: str):
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=func)
+        if name in _PER_DISTRICT:
+            p.add_argument(
+                "--district",
+                metavar="CODE",
+                help="区划代码，如 440511（city.toml 中的区县；默认 [district] code）",
+            )
         return p
 
     p = add("sample", cmd_sample, "写入示例数据（2023年数据与已公开的年度报告一致）")
@@ -256,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()  # a configuration error is a message too
+        # The district's settings (city.toml); a configuration error is a message too.
+        settings = load_city().settings_for(getattr(args, "district", None))
         return args.func(settings, args)
     except BrokenPipeError:  # `urbanreport indicators … | head`: the reader has seen enough
         sys.stderr.close()

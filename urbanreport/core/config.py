@@ -39,6 +39,8 @@ CATALOG_KEYS = frozenset(
 )  # fmt: skip
 # libpq's `key=value` pairs: a value is 'quoted' or bare; in both a backslash escapes.
 _CONNINFO_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)")
+# A division code (行政区划代码) of a county-level unit: six digits.
+DIVISION_CODE = re.compile(r"[0-9]{6}")
 
 
 class ConfigError(ValueError):
@@ -177,6 +179,7 @@ def _normalize_dictionaries(data: dict[str, Any]) -> dict[str, Any]:
     value an incoming row normalises to, so a configured name always matches itself.
     """
     district = dict(data["district"])
+    district["code"] = division_code(district.get("code"), "[district] code")
     district["streets"] = normalize_dictionary(district["streets"], "district.streets", True)
     district["whole_district"] = normalize_text(str(district["whole_district"]))
     dictionaries: dict[str, Any] = {}
@@ -193,6 +196,17 @@ def _normalize_dictionaries(data: dict[str, Any]) -> dict[str, Any]:
     return data | {"district": district, "dictionaries": dictionaries}
 
 
+def division_code(value: Any, where: str) -> str:
+    """A division code as configured (`440507`, also written as a TOML integer), checked."""
+    text = str(value if value is not None else "").strip()
+    if not DIVISION_CODE.fullmatch(text):
+        raise ConfigError(
+            f"{where} 须为六位行政区划代码，例如 440507，而不是 {text!r}"
+            f" ({where} must be a six-digit division code such as 440507)"
+        )
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     """The merged configuration plus the data directory it applies to."""
@@ -206,7 +220,8 @@ class Settings:
     # --- locations under $URBANREPORT_HOME -------------------------------------------------
     @property
     def inbox(self) -> Path:
-        return self.home / "inbox"
+        """`[district] inbox` under the home: `inbox`, a city district `inbox/<code>`."""
+        return self.home / str(self.data["district"].get("inbox") or "inbox")
 
     @property
     def warehouse_path(self) -> Path:
@@ -225,6 +240,11 @@ class Settings:
         return self.inbox / source
 
     # --- derived values --------------------------------------------------------------------
+    @property
+    def district_code(self) -> str:
+        """The division code every record, batch and reject written with these settings carries."""
+        return str(self.data["district"]["code"])
+
     @property
     def streets(self) -> list[str]:
         return list(self.data["district"]["streets"])
@@ -245,14 +265,43 @@ class Settings:
         return os.environ.get("URBANREPORT_DCM_URL") or self.data["http"].get("base_url", "")
 
 
-def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
-    """Read defaults, then `$URBANREPORT_CONFIG` or `<home>/urbanreport.toml` if present."""
-    home_path = Path(home or os.environ.get("URBANREPORT_HOME") or "var").resolve()
+def home_path(home: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: `home`, else `$URBANREPORT_HOME`, else `var`, made absolute."""
+    return Path(home or os.environ.get("URBANREPORT_HOME") or "var").resolve()
+
+
+def _legacy(override: dict[str, Any]) -> dict[str, Any]:
+    """An override file written before `[district] code` named it `[bureau] division_code`."""
+    legacy = override.get("bureau", {}).get("division_code")
+    if legacy is None or "code" in override.get("district", {}):
+        return override
+    return override | {"district": {**override.get("district", {}), "code": str(legacy)}}
+
+
+def raw_settings(home: Path) -> dict[str, Any]:
+    """Defaults merged with `$URBANREPORT_CONFIG` or `<home>/urbanreport.toml`, not normalised:
+    the base a city's districts overlay their own streets and dictionaries on (core/city.py)."""
     with DEFAULTS_FILE.open("rb") as fh:
         data = tomllib.load(fh)
     override = os.environ.get("URBANREPORT_CONFIG")
-    override_path = Path(override) if override else home_path / "urbanreport.toml"
+    override_path = Path(override) if override else home / "urbanreport.toml"
     if override_path.is_file():
         with override_path.open("rb") as fh:
-            data = _merge(data, tomllib.load(fh))
-    return Settings(home=home_path, data=_normalize_dictionaries(data))
+            data = _merge(data, _legacy(tomllib.load(fh)))
+    return data
+
+
+def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override`'s tables merged into `base` key by key (a list or value replaces the base's)."""
+    return _merge(base, override)
+
+
+def settings_from(home: Path, data: dict[str, Any]) -> Settings:
+    """Settings over raw configuration data: the streets and dictionaries normalised, checked."""
+    return Settings(home=home, data=_normalize_dictionaries(data))
+
+
+def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
+    """Read defaults, then `$URBANREPORT_CONFIG` or `<home>/urbanreport.toml` if present."""
+    path = home_path(home)
+    return settings_from(path, raw_settings(path))
