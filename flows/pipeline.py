@@ -343,7 +343,7 @@ def _run(
     logger.info("等待仓库写锁：%s", warehouse.describe(settings))
     with (
         warehouse.exclusive(settings),
-        lease.district_lease(settings, lease.district_of(settings)),
+        lease.district_lease(settings, settings.district_code),
     ):
         logger.info("已获得仓库写锁")
         batches = [

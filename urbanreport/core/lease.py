@@ -63,11 +63,6 @@ def lease_seconds(settings: Settings) -> float:
     return seconds
 
 
-def district_of(settings: Settings) -> str:
-    """The division code whose lease a run of these settings takes."""
-    return str(settings["bureau"]["division_code"])
-
-
 def new_owner() -> str:
     """This run's name in the lease row: machine, process and a random tag (no person)."""
     return f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:8]}"

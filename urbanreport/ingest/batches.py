@@ -465,7 +465,7 @@ def ingest_all(
     results: dict[str, list[BatchResult]] = {}
     with (
         warehouse.exclusive(settings),
-        lease.district_lease(settings, lease.district_of(settings)),
+        lease.district_lease(settings, settings.district_code),
         warehouse.writer(settings) as con,
     ):
         for source in SOURCES:
