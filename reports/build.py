@@ -24,7 +24,7 @@ import polars as pl
 
 from urbanreport import indicators
 from urbanreport.core import catalogue, formatting, warehouse
-from urbanreport.core.config import Settings
+from urbanreport.core.config import SOURCES, Settings
 from urbanreport.core.periods import Period
 from urbanreport.reports import (
     blocks,
@@ -214,6 +214,13 @@ def render_outputs(data: ReportData) -> Outputs:
     return Outputs(pdf.render(report), word, xlsx.render(report))
 
 
+def reads(data: ReportData) -> dict[str, dict[str, list[str]]]:
+    """The date ranges the report reads, per source (its period, year to date, 上年同期), as
+    recorded in its registry entry so a refresh knows which new data touches it."""
+    ranges = data.period.read_ranges()
+    return {source: ranges for source in SOURCES}
+
+
 def publish(
     reports_dir: Path,
     data: ReportData,
@@ -233,6 +240,7 @@ def publish(
         "data_cutoff": data.data_cutoff.isoformat(),
         "data_updated_at": moment.isoformat(timespec="seconds") if moment else None,
         "headline": headline(data.result),
+        "reads": reads(data),
     }
     return registry.publish(
         reports_dir, data.fiscal_year, meta, pdf_bytes, pdf.preview_png, others=others

@@ -16,12 +16,15 @@ Index shape (the portal reads it; keep it exactly so)::
      "reports": {"2023": {entry}, "2023-07": {entry}, ...}}
 
     entry = {"id", "kind", "period", "title", "file", "ascii_name", "sha256", "size",
-             "generated_at", "data_cutoff", "data_updated_at", "headline", "preview",
+             "generated_at", "data_cutoff", "data_updated_at", "headline", "reads", "preview",
              "formats": {"docx": {"file", "ascii_name", "sha256", "size"}, "xlsx": {...}},
              "versions": [{"file", "sha256", "size", "generated_at",
                            "formats": {"docx": {"file", "sha256", "size"}, ...}}, ...]}
 
 The top-level file is the PDF; ``formats`` holds the Word and Excel files of the same render.
+``reads`` is what the report was made from: per source, the date ranges of each column
+(``{"enforcement": {"period": [start, end], "year_to_date": [...], ...}}``), so a refresh knows
+which new data touches it (reports/lineage.py).
 
 Paths in the index are relative to ``reports/<fy>/``.
 
@@ -248,6 +251,9 @@ def publish(
         if _same_bundle(folder, old, shas):
             if not preview.is_file():
                 atomic_write(preview, make_preview(pdf_bytes))
+            if old and meta.get("reads") and old.get("reads") != meta["reads"]:
+                index["reports"][period] = old = {**old, "reads": meta["reads"]}
+                write_index(reports_dir, fiscal_year, index)
             return dict(old or {}), False
 
         versions = list((old or {}).get("versions") or [])
@@ -286,6 +292,7 @@ def publish(
             "data_cutoff": meta["data_cutoff"],
             "data_updated_at": meta.get("data_updated_at"),
             "headline": meta.get("headline") or {},
+            "reads": meta.get("reads") or {},
             "preview": preview.relative_to(folder).as_posix(),
             "versions": versions,
         }

@@ -151,6 +151,18 @@ CREATE TABLE IF NOT EXISTS calendar_days (
     provisional BOOLEAN NOT NULL        -- true where the official calendar was not available
 );
 
+-- What each batch touched, written in the batch's own transaction (urbanreport/ingest/touches.py):
+-- one row per record date (record_dates() semantics) of every changed record, old and new
+-- version, and rows with d NULL (what = 'counts' or 'rejects') for a batch whose rejects, refusal or row
+-- counts change the cumulative data-quality figures every report prints. The refresh reads these
+-- rows to find the reports a batch affects.
+CREATE TABLE IF NOT EXISTS batch_touches (
+    batch_id BIGINT NOT NULL,
+    source   VARCHAR NOT NULL,
+    d        DATE,
+    what     VARCHAR NOT NULL      -- record | counts | rejects
+);
+
 -- Who is writing for a district (urbanreport/core/lease.py): one row per district, taken by a
 -- run with its owner and an expiry, renewed while it runs, released at its end. A run killed
 -- before releasing leaves the row to expire; the next run then takes it over. Rows are only

@@ -8,7 +8,9 @@ own) measures:
 * `urbanreport ingest` of those files (validation, rejects, MERGE, one transaction per file);
 * the indicator catalogue and breakdowns for fiscal 2023 (warm, best of three);
 * at scale 1, rendering the 2023 annual report (and registering it), and the time to lay out
-  each of its three formats (PDF, Word draft, Excel) from the same gathered figures.
+  each of its three formats (PDF, Word draft, Excel) from the same gathered figures;
+* at scale 100, the daily refresh (reports/refresh.py) with the 2023 reports rendered: with
+  nothing new (the work itself, without Prefect's start-up) and with one corrected case.
 
 `python -m tests.bench formats [HOME]` runs only the last part, on a home already ingested (or a
 fresh scale-1 sample when HOME is not given).
@@ -87,6 +89,34 @@ elif mode == "report":
     out["seconds"] = [round(t, 2) for t in times]
     out["median"] = round(statistics.median(times), 3)
     out["median_cpu"] = round(statistics.median(cpu), 3)
+elif mode == "refresh":
+    import statistics
+    from tests.factories import inbox, stored_case, write_rows_csv
+    from urbanreport.core.periods import Period
+    from urbanreport.reports import build, refresh
+    s0 = time.perf_counter()
+    for label in ["2023"] + [f"2023-{m:02d}" for m in range(1, 13)]:
+        build.render(settings, Period.parse(label))
+    refresh.refresh(settings)  # accounts for every batch so far
+    out["setup_seconds"] = round(time.perf_counter() - s0, 1)
+    idle, corrected, rewritten = [], [], []
+    for _ in range(3):
+        r = refresh.refresh(settings)
+        assert not r.rendered, r.rendered
+        idle.append(r.seconds)
+    case = stored_case(settings, "2023-05")
+    for k in range(1, 4):
+        fine = int(float(case["fine_yuan"])) + 1000 * k
+        folder = inbox(settings, "enforcement")
+        write_rows_csv(folder / f"更正_2023-05_{k}.csv", [case | {"fine_yuan": str(fine)}])
+        r = refresh.refresh(settings)
+        corrected.append(r.seconds)
+        rewritten.append(len(r.rewritten))
+    out["idle"] = [round(x, 2) for x in idle]
+    out["idle_median"] = round(statistics.median(idle), 3)
+    out["corrected"] = [round(x, 2) for x in corrected]
+    out["corrected_median"] = round(statistics.median(corrected), 2)
+    out["rewritten"] = rewritten
 elif mode == "formats":
     import statistics
     from urbanreport.core import warehouse
@@ -160,6 +190,8 @@ def bench_scale(scale: int) -> None:
         print(f"ingest of all sources: {ingest['wall']:.2f} s, peak {ingest['peak_mb']} MB")
         ind = run("indicators", home, [])
         print(f"indicators + breakdowns, fiscal 2023: {ind['best_seconds']:.3f} s (best of 3)")
+        if scale == 100:
+            bench_refresh(home)
         if scale == 1:
             bench_formats(home)
             rep = run("report", home, [])
@@ -167,6 +199,17 @@ def bench_scale(scale: int) -> None:
                 f"annual report 2023 render: median {rep['median']} s of 5 "
                 f"(CPU {rep['median_cpu']} s; runs {rep['seconds']}), peak {rep['peak_mb']} MB"
             )
+
+
+def bench_refresh(home: Path) -> None:
+    """The daily refresh on a home with the 2023 annual report and its 12 briefs rendered."""
+    r = run("refresh", home, [])
+    print(
+        f"refresh, nothing new: median {r['idle_median']} s of 3 (runs {r['idle']}); "
+        f"one corrected 2023-05 case: median {r['corrected_median']} s of 3 "
+        f"(runs {r['corrected']}, reports rewritten {r['rewritten']}); "
+        f"13 reports first rendered in {r['setup_seconds']} s, peak {r['peak_mb']} MB"
+    )
 
 
 def bench_formats(home: Path) -> None:

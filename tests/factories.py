@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import xlsxwriter
 
+from urbanreport.core import warehouse
 from urbanreport.core.config import Settings, load_settings
 
 # The checkout these tests run from (prefect.yaml, scripts/, docs/ live here, not in the package).
@@ -414,3 +415,21 @@ def printed_report(stdout: str, suffix: str = ".pdf") -> Path:
     """The file of one format among those `urbanreport report` prints, one path a line."""
     (path,) = [Path(line) for line in stdout.strip().splitlines() if line.endswith(suffix)]
     return path
+
+
+def stored_case(settings: Settings, month: str) -> dict[str, str]:
+    """A stored enforcement case filed and decided in ``month`` (YYYY-MM), as a clerk's export
+    row: the base of a correction."""
+    with warehouse.reader(settings) as con:
+        cur = con.execute(
+            "SELECT * EXCLUDE (batch_id) FROM enforcement "
+            "WHERE strftime(filed_date, '%Y-%m') = ? AND strftime(decided_date, '%Y-%m') = ? "
+            "AND review_date IS NULL AND penalty_type = '罚款' ORDER BY case_id LIMIT 1",
+            [month, month],
+        )
+        names = [c[0] for c in cur.description]
+        row = dict(zip(names, cur.fetchone(), strict=True))
+    return {
+        k: ("是" if v else "否") if isinstance(v, bool) else "" if v is None else str(v)
+        for k, v in row.items()
+    }

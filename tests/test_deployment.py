@@ -10,6 +10,7 @@ stopped again (scripts/stop.sh, then the recorded process groups if anything sur
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import socket
@@ -27,7 +28,6 @@ import yaml
 
 from tests.factories import REPO_ROOT
 from urbanreport.core.config import load_settings
-from urbanreport.flows import pipeline
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"
@@ -77,6 +77,14 @@ def test_rerun_deployment_has_no_schedule_and_needs_a_year() -> None:
     assert schema.properties["fiscal_year"]["type"] == "integer"
 
 
+def test_refresh_deployment_runs_daily_at_half_past_six_in_beijing() -> None:
+    refresh = deployments()["refresh"]
+    assert refresh["entrypoint"] == "flows/refresh.py:refresh"
+    [schedule] = refresh["schedules"]
+    assert (schedule["cron"], schedule["timezone"]) == ("30 6 * * *", "Asia/Shanghai")
+    assert schedule["active"] is True
+
+
 def test_one_run_at_a_time_on_the_process_pool() -> None:
     for deployment in deployments().values():
         assert deployment["concurrency_limit"]["limit"] == 1
@@ -84,7 +92,10 @@ def test_one_run_at_a_time_on_the_process_pool() -> None:
         flow_file, _, function = deployment["entrypoint"].partition(":")
         assert (REPO_ROOT / flow_file).is_file()
 
-        assert hasattr(getattr(pipeline, function), "deploy")
+        module = importlib.import_module(
+            "urbanreport." + flow_file.removesuffix(".py").replace("/", ".")
+        )
+        assert hasattr(getattr(module, function), "deploy")
 
 
 def test_no_machine_path_is_baked_in() -> None:
@@ -200,12 +211,28 @@ def test_served_deployment_runs_a_fiscal_year_rerun(tmp_path: Path) -> None:
             )
             print(f"serve.sh {serve_seconds:.1f} s; fiscal-year rerun {run_seconds:.1f} s")
 
+            # The daily refresh, once: nothing new since the rerun, so nothing is rewritten.
+            before = {p: p.stat().st_mtime_ns for p in (home / "reports").rglob("*.pdf")}
+            refreshed = run_deployment(
+                "refresh/refresh", parameters={}, timeout=600, poll_interval=2
+            )
+            assert refreshed.state is not None and refreshed.state.is_completed(), (
+                f"{refreshed.state}\n{log_tails(home)}"
+            )
+            assert {p: p.stat().st_mtime_ns for p in before} == before
+
             with get_client(sync_client=True) as client:
                 artifacts = client.read_artifacts(
                     artifact_filter=ArtifactFilter(
                         flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id])
                     )
                 )
+                refresh_artifacts = client.read_artifacts(
+                    artifact_filter=ArtifactFilter(
+                        flow_run_id=ArtifactFilterFlowRunId(any_=[refreshed.id])
+                    )
+                )
+                daily = client.read_deployment_by_name("refresh/refresh")
                 monthly = client.read_deployment_by_name("monthly-run/monthly")
                 rerun = client.read_deployment_by_name("fiscal-year-rerun/fiscal-year-rerun")
                 deadline = time.monotonic() + 60
@@ -251,6 +278,12 @@ def test_served_deployment_runs_a_fiscal_year_rerun(tmp_path: Path) -> None:
     assert schedule.schedule.cron == "0 6 1 * *"
     assert schedule.schedule.timezone == "Asia/Shanghai"
     assert not rerun.schedules
+    assert "refresh" in {a.key for a in refresh_artifacts}
+    [daily_schedule] = daily.schedules
+    assert (daily_schedule.schedule.cron, daily_schedule.schedule.timezone) == (
+        "30 6 * * *",
+        "Asia/Shanghai",
+    )
 
     # Deployed as written: the project directory stays a placeholder, one run at a time.
     for deployment in (monthly, rerun):

@@ -14,7 +14,7 @@ from tests import indicator_oracle as oracle
 from tests.indicator_oracle import D
 from urbanreport.core import catalogue, warehouse
 from urbanreport.core.config import Settings, load_settings
-from urbanreport.core.workdays import refresh_calendar
+from urbanreport.core.workdays import day_status, refresh_calendar
 from urbanreport.indicators import Period, compute
 
 KINDS = {key: item.kind for key, item in catalogue.indicators().items()}
@@ -163,3 +163,16 @@ def test_an_uncovered_year_falls_back_to_monday_to_friday(tmp_path: Path) -> Non
     official = oracle.OFFICIAL.wd(D(year - 1, 3, 1), D(year - 1, 3, 31))
     assert covered["indicators"]["permits.avg_working_days"] == pytest.approx(official)
     assert covered["provisional"] == []
+
+
+def test_day_status_is_the_packages_own_answer_on_every_day_it_covers() -> None:
+    """day_status reads the package's tables directly (its per-day check is slow): the same
+    answer as chinese_calendar.is_workday on every day, and provisional outside its years."""
+    day = dt.date(min(chinese_calendar.holidays).year - 1, 1, 1)
+    while day.year <= max(chinese_calendar.holidays).year + 1:
+        try:
+            expected = (chinese_calendar.is_workday(day), False)
+        except NotImplementedError:
+            expected = (day.weekday() < 5, True)
+        assert day_status(day, {}) == expected, day
+        day += dt.timedelta(days=1)

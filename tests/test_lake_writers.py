@@ -234,8 +234,8 @@ def test_a_batch_whose_commit_conflicts_is_run_again_whole(
 
     with warehouse.writer(settings) as con, warehouse.writer(settings) as other:
 
-        def clashing(c: duckdb.DuckDBPyConnection, batch, batch_id: int, notes):
-            result = write_batch(c, batch, batch_id, notes)
+        def clashing(c: duckdb.DuckDBPyConnection, settings, batch, batch_id: int, notes):
+            result = write_batch(c, settings, batch, batch_id, notes)
             attempts.append(batch_id)
             if batch.file_name == "2023-08.csv" and len(attempts) == 2:
                 # Another writer corrects A1 and commits first: this batch's commit must fail.

@@ -15,7 +15,7 @@ from urbanreport.reports.registry import SHANGHAI, fiscal_years, load_index, pub
 
 ENTRY_KEYS = {
     "id", "kind", "period", "title", "file", "ascii_name", "sha256", "size", "generated_at",
-    "data_cutoff", "data_updated_at", "headline", "preview", "versions",
+    "data_cutoff", "data_updated_at", "headline", "reads", "preview", "versions",
 }  # fmt: skip
 META = {
     "id": "2023-annual",

@@ -143,6 +143,17 @@ def cmd_city_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refresh(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.flows.refresh import refresh
+
+    reasons = refresh(full_refresh=args.full_refresh)
+    for report, why in reasons.items():
+        print(f"{report}\t{'；'.join(why)}")
+    if not reasons:
+        print("没有报告受新数据影响 (no report affected by new data)")
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from urbanreport.flows.pipeline import demo
 
@@ -282,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("rerun", cmd_rerun, "重跑整个财年：重新入库、计算并生成全部报告")
     p.add_argument("--fiscal-year", type=int, required=True)
     p.add_argument("--full-refresh", action="store_true")
+
+    p = add("refresh", cmd_refresh, "每日刷新：入库新到文件，只重新生成受其影响的报告")
+    p.add_argument("--full-refresh", action="store_true", help="HTTP数据源忽略水位线，全量拉取")
 
     add("demo", cmd_demo, "为示例数据的各年份运行财年重跑并打印报告位置")
 

@@ -54,21 +54,33 @@ CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
 -- The date(s) that place a record of each source in a period: a source with none in a period
 -- has no data for it (its indicators are NULL, 数据缺失), never zero. Every date by which an
 -- indicator counts a record is one (a review concluded in P counts in enforcement.reviews).
-CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
-    SELECT 'enforcement' AS source, filed_date AS d, batch_id FROM enforcement
-    UNION ALL SELECT 'enforcement', decided_date, batch_id FROM enforcement
+-- record_key(...) spells a record's key (sources.toml `key`) as one text, as
+-- urbanreport/ingest/touches.py spells the keys a batch changed.
+CREATE OR REPLACE TEMP MACRO record_key(a, b := NULL) AS (
+    concat_ws('|', CAST(a AS VARCHAR), CAST(b AS VARCHAR))
+);
+CREATE OR REPLACE TEMP MACRO record_dates_by_key() AS TABLE
+    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k, batch_id
+        FROM enforcement
+    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id), batch_id FROM enforcement
         WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'enforcement', review_date, batch_id FROM enforcement
+    UNION ALL SELECT 'enforcement', review_date, record_key(case_id), batch_id FROM enforcement
         WHERE review_date IS NOT NULL
-    UNION ALL SELECT 'permits', received_date, batch_id FROM permits
-    UNION ALL SELECT 'permits', decided_date, batch_id FROM permits WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'demolition', demolished_date, batch_id FROM demolition
-    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), batch_id FROM dcm_cases
-    UNION ALL SELECT 'legal_activities', date, batch_id FROM legal_activities
+    UNION ALL SELECT 'permits', received_date, record_key(permit_id), batch_id FROM permits
+    UNION ALL SELECT 'permits', decided_date, record_key(permit_id), batch_id FROM permits
+        WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'demolition', demolished_date, record_key(record_id), batch_id FROM demolition
+    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id), batch_id
+        FROM dcm_cases
+    UNION ALL SELECT 'legal_activities', date, record_key(date, b := title), batch_id
+        FROM legal_activities
     UNION ALL SELECT 'demolition_targets', CAST(unnest(generate_series(
         CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE),
-        batch_id
+        record_key(campaign, b := street), batch_id
         FROM demolition_targets;
+-- The same dates without the key (batch_touches uses the key: sql/ingest/touch_dates.sql).
+CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
+    SELECT source, d, batch_id FROM record_dates_by_key();
 
 CREATE OR REPLACE TEMP MACRO has_data(src, s, e) AS (
     EXISTS (SELECT 1 FROM record_dates() r WHERE r.source = src AND r.d BETWEEN s AND e)
@@ -100,15 +112,18 @@ CREATE OR REPLACE TEMP MACRO cell(has, v) AS (CASE WHEN has THEN coalesce(v, 0) 
 -- A cell that has no zero (a rate without denominator, a street without a target): stays NULL.
 CREATE OR REPLACE TEMP MACRO cell_or_null(has, v) AS (CASE WHEN has THEN v END);
 
--- The moment the data of [s, e] stands at: the newest modification time of the extracts that
--- delivered the current version of a record dated in [s, e] (the moment the source system
--- exported it). Reports print it as 数据更新时间 and count the months without data up to it.
--- Never the clock of the ingest (batches.loaded_at): the same files must give the same report
--- in any data directory, ingested at any time. An extract that only brings later months
--- leaves the reports of earlier periods as they are.
-CREATE OR REPLACE TEMP MACRO data_as_of(s, e) AS (
+-- The moment the data of a report of [s, e] stands at: the newest modification time of the
+-- extracts that delivered the current version of a record dated in what the report reads, the
+-- year to date of [s, e] and of [ps, pe] a year earlier (Period.read_ranges: the moment the
+-- source system exported it). Reports print it as 数据更新时间 and count the months without data
+-- up to it. Never the clock of the ingest (batches.loaded_at): the same files must give the
+-- same report in any data directory, ingested at any time. An extract that only brings records
+-- the report does not read leaves the report as it is (reports/lineage.py relies on that).
+CREATE OR REPLACE TEMP MACRO data_as_of(s, e, ps, pe) AS (
     SELECT max(b.file_mtime)
     FROM batches b
     WHERE b.status = 'loaded'
-      AND b.batch_id IN (SELECT batch_id FROM record_dates() WHERE d BETWEEN s AND e)
+      AND b.batch_id IN (
+          SELECT batch_id FROM record_dates()
+          WHERE d BETWEEN date_trunc('year', s) AND e OR d BETWEEN date_trunc('year', ps) AND pe)
 );

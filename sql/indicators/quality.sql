@@ -1,10 +1,11 @@
--- Data quality per source: row counts over every batch ever ingested, the latest record date,
--- and the months of [$start, $end] in which the source has no record, counted up to the moment
--- the data stands at (data_as_of), so the same files always give the same months.
+-- Data quality per source: row counts over every batch ever ingested, the latest record date of
+-- the year to date, and the months of [$start, $end] in which the source has no record, counted
+-- up to the moment the data stands at (data_as_of), so the same files always give the same
+-- months. Only the row counts read beyond the year to date (reports/lineage.py knows it).
 WITH sources AS (
     SELECT unnest($sources) AS source
 ),
-upto AS (SELECT least($end, CAST(data_as_of($prev_start, $end) AS DATE)) AS d),
+upto AS (SELECT least($end, CAST(data_as_of($start, $end, $prev_start, $prev_end) AS DATE)) AS d),
 months AS (
     SELECT CAST(m AS DATE) AS m
     FROM (SELECT unnest(generate_series(CAST(date_trunc('month', $start) AS TIMESTAMP),
@@ -29,7 +30,8 @@ counts AS (
     FROM batches GROUP BY source
 ),
 latest AS (
-    SELECT source, max(d) AS latest_record FROM record_dates() GROUP BY source
+    SELECT source, max(d) AS latest_record FROM record_dates()
+    WHERE d BETWEEN date_trunc('year', $start) AND $end GROUP BY source
 )
 SELECT s.source,
        coalesce(c.files, 0) AS files,

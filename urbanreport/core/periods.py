@@ -74,6 +74,23 @@ class Period:
         """For a month, January 1 to its end; None for a year."""
         return Period("ytd", self.year, self.month) if self.kind == "month" else None
 
+    def columns(self) -> dict[str, Period]:
+        """Every period a report of this one prints a column for: the period and its 上年同期,
+        and for a month also its year to date and that one's 上年同期. The report builder
+        computes these and the refresh reads them back (urbanreport/lineage.py): one place."""
+        spans = {"period": self, "previous": self.previous()}
+        ytd = self.year_to_date()
+        if ytd is not None:
+            spans |= {"ytd": ytd, "ytd_previous": ytd.previous()}
+        return spans
+
+    def read_ranges(self) -> dict[str, list[str]]:
+        """The date ranges [start, end] (ISO) a report of this period reads, per column; every
+        source is read over the same ranges."""
+        return {
+            name: [p.start.isoformat(), p.end.isoformat()] for name, p in self.columns().items()
+        }
+
     def months(self) -> list[int]:
         return list(range(self.start.month, self.end.month + 1))
 

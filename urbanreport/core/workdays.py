@@ -27,6 +27,11 @@ def _configured_year(year_cfg: dict[str, Any]) -> tuple[set[dt.date], set[dt.dat
     return holidays, workdays
 
 
+#: The years the package's official arrangements cover. Read once: its own per-day check scans
+#: every holiday to find them, which made a calendar of 16 years cost half a second per run.
+_PACKAGE_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+
+
 def day_status(
     day: dt.date, overrides: dict[int, tuple[set[dt.date], set[dt.date]]]
 ) -> tuple[bool, bool]:
@@ -38,10 +43,10 @@ def day_status(
         if day in holidays:
             return False, False
         return day.weekday() < 5, False
-    try:
-        return chinese_calendar.is_workday(day), False
-    except NotImplementedError:
-        return day.weekday() < 5, True
+    if day.year in _PACKAGE_YEARS:  # chinese_calendar.is_workday's rule, without its scan
+        official = day in chinese_calendar.workdays
+        return official or (day.weekday() < 5 and day not in chinese_calendar.holidays), False
+    return day.weekday() < 5, True
 
 
 def calendar_rows(

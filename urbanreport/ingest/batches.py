@@ -29,7 +29,7 @@ from urbanreport.core import clock, lease, warehouse
 from urbanreport.core.clock import SHANGHAI
 from urbanreport.core.config import SOURCES, Settings
 from urbanreport.core.workdays import refresh_calendar
-from urbanreport.ingest import http_source, staging
+from urbanreport.ingest import http_source, staging, touches
 from urbanreport.ingest.discover import (
     discover_files,
     discover_sources,
@@ -240,7 +240,7 @@ def _commit(
         if refused is not None:
             result = _record_refused(c, batch, batch_id, refused)
         else:
-            result = _write_batch(c, batch, batch_id, notes)
+            result = _write_batch(c, settings, batch, batch_id, notes)
             if watermark is not None:
                 warehouse.execute_file(
                     c,
@@ -286,6 +286,7 @@ def _record_refused(
         },
     )
     _record_batch(con, batch, batch_id, (0, 0, 0), "refused", message)
+    touches.record_quality(con, batch.source, batch_id, (0, 0, 0), refused=True)
     return BatchResult(batch.source, batch.file_name, "refused", batch_id=batch_id, message=message)
 
 
@@ -317,16 +318,22 @@ def _record_batch(
 
 
 def _write_batch(
-    con: duckdb.DuckDBPyConnection, batch: _Batch, batch_id: int, notes: list[str]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    batch: _Batch,
+    batch_id: int,
+    notes: list[str],
 ) -> BatchResult:
     """Inside the batch transaction: rejects, MERGE into the core table, the batch record."""
     params = {"batch_id": batch_id, "source": batch.source, "file_name": batch.file_name}
     warehouse.execute_file(con, "ingest/rejects.sql", params)
     counts = warehouse.query(con, "ingest/counts.sql")[0]
+    triple = (counts["rows_read"], counts["rows_loaded"], counts["rows_rejected"])
+    touches.before_merge(con, settings, batch.source, batch_id)
     warehouse.execute_file(con, f"merge/{batch.source}.sql", {"batch_id": batch_id})
+    touches.after_merge(con, batch.source, batch_id, triple)
     _failpoint("after_merge")
     message = "; ".join(dict.fromkeys(notes))
-    triple = (counts["rows_read"], counts["rows_loaded"], counts["rows_rejected"])
     _record_batch(con, batch, batch_id, triple, "loaded", message)
     return BatchResult(
         batch.source, batch.file_name, "loaded", *triple, batch_id=batch_id, message=message

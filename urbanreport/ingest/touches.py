@@ -1,0 +1,71 @@
+"""What one batch touched, recorded in the batch's own transaction (table batch_touches).
+
+Why: a late or corrected file must re-render exactly the reports that read what it changed.
+A record counts in a period through its record dates (``record_dates()`` in
+sql/indicators/definitions.sql), so a changed record touches the dates of its old version (it
+leaves those periods) and of its new one (it enters them). A record sent again unchanged
+touches nothing. The dates come from the one definition, ``record_dates_by_key()``, read for
+the changed keys before the MERGE (old versions) and after it (new versions).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from urbanreport.core import warehouse
+from urbanreport.core.config import Settings
+from urbanreport.ingest.readers.sink import quote
+
+
+def _record_dates(con: duckdb.DuckDBPyConnection, source: str, batch_id: int) -> None:
+    warehouse.execute_file(con, "ingest/touch_dates.sql", {"batch_id": batch_id, "source": source})
+
+
+def before_merge(
+    con: duckdb.DuckDBPyConnection, settings: Settings, source: str, batch_id: int
+) -> None:
+    """List in temp table ``changed_keys`` the keys whose loadable row is new or differs from
+    the stored record, and record the stored (old) versions' dates."""
+    keys = settings.sources[source]["key"]
+    spelled = ", ".join(
+        [quote(keys[0])] + [f"b := {quote(k)}" for k in keys[1:]]
+    )  # record_key() in sql/indicators/definitions.sql
+    columns = [
+        r[0] for r in con.execute(f"DESCRIBE {quote(source)}").fetchall() if r[0] != "batch_id"
+    ]
+    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT record_key({spelled}) AS k "
+        "FROM staged s WHERE len(s.problems) = 0 "
+        f"AND NOT EXISTS (SELECT 1 FROM {quote(source)} t WHERE {same})"
+    )
+    _record_dates(con, source, batch_id)
+
+
+def after_merge(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    batch_id: int,
+    counts: tuple[int, int, int],
+) -> None:
+    """Record the new versions' dates of the changed keys, and what the batch changes in the
+    cumulative quality figures."""
+    _record_dates(con, source, batch_id)
+    record_quality(con, source, batch_id, counts, refused=False)
+
+
+def record_quality(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    batch_id: int,
+    counts: tuple[int, int, int],
+    *,
+    refused: bool,
+) -> None:
+    """A refused file or a batch with rows changes the cumulative counts; rejected rows also
+    change the rejected-rows note every report prints."""
+    params = {"batch_id": batch_id, "source": source}
+    if refused or counts[0]:
+        warehouse.execute_file(con, "ingest/touch_quality.sql", {**params, "what": "counts"})
+    if counts[2]:
+        warehouse.execute_file(con, "ingest/touch_quality.sql", {**params, "what": "rejects"})
