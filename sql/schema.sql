@@ -1,9 +1,12 @@
 -- Warehouse schema. Idempotent: run, in one transaction, at every connection that writes.
 -- The same DDL serves the embedded DuckDB file and DuckLake, which has no PRIMARY KEY, UNIQUE or
 -- CHECK constraints and no sequences. Core tables hold the current version of each record, keyed
--- as in the data contract; the MERGE statements (sql/merge/) keep the keys unique. Batch ids come
--- from the counters table (sql/ingest/next_batch_id.sql). (Files created before this carry a
--- batch_seq sequence and primary keys; both are harmless and no longer used.)
+-- by district and the data contract's key; the MERGE statements (sql/merge/) keep the keys
+-- unique. Batch ids come from the counters table (sql/ingest/next_batch_id.sql), unique across
+-- the districts. Every table of records, batches, rejects and watermarks carries `district`,
+-- the division code (行政区划代码) of the district that sent it, as its last column; a warehouse
+-- from before (no such column) is upgraded by `urbanreport migrate` (urbanreport/core/
+-- migrate.py), and refused, with that advice, until then.
 
 -- Counters every writer shares. A transaction that bumps a counter conflicts with any other
 -- doing the same (DuckLake checks conflicts per table), and the later one is run again
@@ -28,10 +31,11 @@ CREATE TABLE IF NOT EXISTS batches (
     rows_rejected BIGINT NOT NULL,
     status        VARCHAR NOT NULL,      -- loaded | refused (whole file refused)
     message       VARCHAR,               -- why a whole file was refused, or notes (extra columns)
-    loaded_at     TIMESTAMP NOT NULL     -- Asia/Shanghai wall time
+    loaded_at     TIMESTAMP NOT NULL,    -- Asia/Shanghai wall time
+    district      VARCHAR NOT NULL
 );
 
--- A warehouse from before the counters starts after its highest batch id.
+-- A warehouse from before the counters starts after its highest batch id (of every district).
 INSERT INTO counters
 SELECT 'batch_id', (SELECT coalesce(max(batch_id), 0) FROM batches)
 WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'batch_id');
@@ -50,7 +54,8 @@ CREATE TABLE IF NOT EXISTS rejects (
     column_name VARCHAR,
     raw_value  VARCHAR,
     reason     VARCHAR NOT NULL,
-    sheet      VARCHAR
+    sheet      VARCHAR,
+    district   VARCHAR NOT NULL
 );
 -- Warehouses created before rejects had a sheet column.
 ALTER TABLE rejects ADD COLUMN IF NOT EXISTS sheet VARCHAR;
@@ -66,7 +71,8 @@ CREATE TABLE IF NOT EXISTS permits (
     promised_days INTEGER NOT NULL,
     fee_yuan      DECIMAL(14, 2) NOT NULL,
     e_license     BOOLEAN NOT NULL,
-    batch_id      BIGINT NOT NULL
+    batch_id      BIGINT NOT NULL,
+    district      VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS enforcement (
@@ -86,7 +92,8 @@ CREATE TABLE IF NOT EXISTS enforcement (
     disclosed_date      DATE,
     review_outcome      VARCHAR,
     review_date         DATE,
-    batch_id            BIGINT NOT NULL
+    batch_id            BIGINT NOT NULL,
+    district            VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS demolition (
@@ -96,7 +103,8 @@ CREATE TABLE IF NOT EXISTS demolition (
     demolished_date DATE NOT NULL,
     area_m2         DECIMAL(14, 2) NOT NULL,
     building_type   VARCHAR,
-    batch_id        BIGINT NOT NULL
+    batch_id        BIGINT NOT NULL,
+    district        VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS demolition_targets (
@@ -105,7 +113,8 @@ CREATE TABLE IF NOT EXISTS demolition_targets (
     start_date DATE NOT NULL,
     end_date   DATE NOT NULL,
     target_m2  DECIMAL(14, 2) NOT NULL,
-    batch_id   BIGINT NOT NULL
+    batch_id   BIGINT NOT NULL,
+    district   VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS dcm_cases (
@@ -123,7 +132,8 @@ CREATE TABLE IF NOT EXISTS dcm_cases (
     closed_at     TIMESTAMP,
     rework_count  INTEGER NOT NULL,
     updated_at    TIMESTAMP,
-    batch_id      BIGINT NOT NULL
+    batch_id      BIGINT NOT NULL,
+    district      VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS legal_activities (
@@ -131,14 +141,16 @@ CREATE TABLE IF NOT EXISTS legal_activities (
     activity_type VARCHAR NOT NULL,
     title         VARCHAR NOT NULL,
     participants  INTEGER,
-    batch_id      BIGINT NOT NULL
+    batch_id      BIGINT NOT NULL,
+    district      VARCHAR NOT NULL
 );
 
 -- Highest updated_at loaded from the HTTP source: the next pull asks only for newer records.
--- One row per source (sql/ingest/set_watermark.sql merges on it).
+-- One row per district and source (sql/ingest/set_watermark.sql merges on them).
 CREATE TABLE IF NOT EXISTS http_watermarks (
     source     VARCHAR NOT NULL,
-    updated_at TIMESTAMP NOT NULL
+    updated_at TIMESTAMP NOT NULL,
+    district   VARCHAR NOT NULL
 );
 
 -- Official working-day calendar (see urbanreport/workdays.py). workday_seq counts working days

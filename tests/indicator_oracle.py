@@ -40,6 +40,7 @@ SOURCES = (
     "legal_activities",
 )
 WHOLE_DISTRICT = "全区"
+DISTRICT = "440507"  # the default [district] code
 STREETS = ["金霞", "珠池", "新津", "龙祥", "鸥汀", "外砂", "新溪", "龙华", "新海", "龙腾"]
 NO_PENALTY = "不予处罚"
 ZERO = Decimal("0.00")
@@ -448,6 +449,41 @@ def indicators(
     )
 
 
+def city_indicators(
+    districts: Mapping[str, Data],
+    start: dt.date,
+    end: dt.date,
+    whole: Mapping[str, str] | None = None,
+    cal: WorkCalendar = OFFICIAL,
+) -> dict[str, Any]:
+    """Every catalogue key over a city's districts (division code → its records), from the
+    records alone: counts, sums, rates and means over all the districts' records together;
+    each district runs its own campaign (its district-wide target, `whole[code]`), so the
+    city's campaign target and completed area add up and its progress is their ratio."""
+    union = {s: [r for data in districts.values() for r in data.get(s, [])] for s in SOURCES}
+    out = indicators(union, start, end, cal)
+    chosen = {
+        code: campaign(
+            data.get("demolition_targets", []), start, end, (whole or {}).get(code, WHOLE_DISTRICT)
+        )
+        for code, data in districts.items()
+    }
+    chosen = {code: c for code, c in chosen.items() if c is not None}
+    target = _total(c["target_m2"] for c in chosen.values()) if chosen else None
+    out["demolition.campaign_target_m2"] = target
+    out["demolition.campaign_area_m2"] = out["demolition.campaign_progress"] = None
+    if chosen and has_data("demolition", union["demolition"], start, end):
+        done = _total(
+            r["area_m2"]
+            for code, c in chosen.items()
+            for r in districts[code].get("demolition", [])
+            if _within(r["demolished_date"], c["start_date"], min(c["end_date"], end))
+        )
+        out["demolition.campaign_area_m2"] = done
+        out["demolition.campaign_progress"] = None if target == 0 else float(done) / float(target)
+    return out
+
+
 def same(key_kind: str, expected: Any, actual: Any) -> bool:
     """Exact for counts and DECIMAL money/areas; rates, hours and days within 1e-9."""
     if expected is None or actual is None:
@@ -548,14 +584,17 @@ def clear(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DELETE FROM {table}")
 
 
-def load(con: duckdb.DuckDBPyConnection, data: Data, batch_id: int = 1) -> None:
-    """Insert record dicts into the core tables as they are (plus `batch_id`)."""
+def load(
+    con: duckdb.DuckDBPyConnection, data: Data, batch_id: int = 1, district: str = DISTRICT
+) -> None:
+    """Insert record dicts into the core tables as they are (plus `batch_id`, and `district`
+    where a record does not name its own)."""
     for table, rows in data.items():
         if not rows:
             continue
         schema = con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
         arrow = pa.Table.from_pylist(  # noqa: F841 - read by name in the SQL below
-            [r | {"batch_id": batch_id} for r in rows], schema=schema
+            [{"district": district} | r | {"batch_id": batch_id} for r in rows], schema=schema
         )
         con.execute(f"INSERT INTO {table} SELECT * FROM arrow")
 

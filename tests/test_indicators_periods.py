@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from urbanreport.core import catalogue
-from urbanreport.core.config import load_settings
 from urbanreport.indicators import Period, to_json
 
 
@@ -48,12 +46,12 @@ def test_bounds_months_and_chinese_names() -> None:
     assert feb.chinese == "2024年2月"
 
 
-def test_previous_is_the_same_period_a_year_earlier(tmp_path: Path) -> None:
+def test_previous_is_the_same_period_a_year_earlier() -> None:
     assert Period.parse("2023").previous() == Period.parse("2022")
     assert Period.parse("2023-07").previous() == Period.parse("2022-07")
     prev = Period.parse("2024-02").previous()
     assert (prev.start, prev.end) == (dt.date(2023, 2, 1), dt.date(2023, 2, 28))
-    params = Period.parse("2023-7").params(load_settings(home=tmp_path))
+    params = Period.parse("2023-7").params()
     assert (params["start"], params["end"]) == (dt.date(2023, 7, 1), dt.date(2023, 7, 31))
     assert (params["prev_start"], params["prev_end"]) == (dt.date(2022, 7, 1), dt.date(2022, 7, 31))
 

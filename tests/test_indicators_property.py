@@ -65,7 +65,7 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
 
 def sql_indicators(wh: Warehouse, period: Period) -> dict[str, Any]:
     """The section files of sql/indicators for one period, as `compute` runs them."""
-    params = period.params(wh.settings)
+    params = period.params()
     values: dict[str, Any] = {}
     for section in catalogue.SECTIONS:
         row = warehouse.query(wh.con, f"indicators/{section}.sql", params)[0]

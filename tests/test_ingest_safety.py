@@ -155,7 +155,9 @@ def test_a_killed_http_batch_does_not_move_the_watermark(tmp_path: Path) -> None
         assert count(con, "batches") == 0
         result = ingest_file(con, settings, "dcm_cases", pull, watermark=mark)
         assert (result.status, result.rows_loaded) == ("loaded", 1)
-        assert con.execute("SELECT * FROM http_watermarks").fetchall() == [("dcm_cases", mark)]
+        assert con.execute("SELECT source, updated_at FROM http_watermarks").fetchall() == [
+            ("dcm_cases", mark)
+        ]
 
 
 # --- the single-writer lock -------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from tests.factories import enforcement_row, inbox, make_settings, write_rows_csv
 from urbanreport.core import warehouse
 from urbanreport.core.config import ConfigError, WarehouseConfig, parse_catalog
+from urbanreport.core.migrate import migrate
 from urbanreport.ingest.batches import ingest_source
 
 LAKE = '[warehouse]\nbackend = "ducklake"\ncatalog = "{catalog}"\ndata_path = "{data}"\n'
@@ -103,7 +104,8 @@ def test_other_bad_warehouse_settings_say_what_to_change(
 def test_a_warehouse_from_before_the_counters_keeps_numbering_after_its_last_batch(
     tmp_path: Path,
 ) -> None:
-    """The former schema: a sequence and a primary key. Its batches keep their ids."""
+    """The former schema: a sequence, a primary key, a CHECK and no district. Refused until
+    migrated; then its batches keep their ids (and the constraints are gone)."""
     settings = make_settings(tmp_path)
     con = duckdb.connect(str(settings.warehouse_path))
     con.execute("CREATE SEQUENCE batch_seq START 1")
@@ -120,6 +122,12 @@ def test_a_warehouse_from_before_the_counters_keeps_numbering_after_its_last_bat
     )
     con.close()
     write_rows_csv(inbox(settings, "enforcement") / "e.csv", [enforcement_row()])
+    with (
+        pytest.raises(warehouse.SchemaOutdated, match="urbanreport migrate"),
+        warehouse.writer(settings),
+    ):
+        pytest.fail("a warehouse without districts must be migrated first")
+    assert migrate(settings).tables == {"batches": 1}
     with warehouse.writer(settings) as con:
         (result,) = ingest_source(con, settings, "enforcement")
         assert result.batch_id == 8

@@ -54,14 +54,40 @@ def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
-    from urbanreport.indicators import Period, compute_for
-    from urbanreport.terminal import indicators_table
+    from urbanreport.core import warehouse
+    from urbanreport.indicators import Period, city_to_json, compute_city, compute_for
+    from urbanreport.terminal import city_table, indicators_table
 
+    if args.city:
+        if args.district:
+            raise ValueError("--city 与 --district 只能选一个 (--city or --district, not both)")
+        city = load_city()
+        with warehouse.reader(settings) as con:
+            figures = compute_city(con, Period.parse(args.period), city)
+        out = city_to_json(figures)
+        print(json.dumps(out, ensure_ascii=False, indent=2) if args.json else city_table(figures))
+        return 0
     result = compute_for(settings, Period.parse(args.period))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(indicators_table(result))
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.core.migrate import migrate
+
+    done = migrate(settings)
+    if not done.tables:
+        print(f"仓库已是新格式，无需迁移 (already up to date): {done.where}")
+        return 0
+    for table, rows in done.tables.items():
+        print(f"  {table:<20}{rows:>10} 行")
+    print(
+        f"已迁移 {len(done.tables)} 个表，全部数据行保留并标记为区县 {done.district}"
+        f" (migrated; every row kept, stamped {done.district})"
+    )
     return 0
 
 
@@ -275,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("indicators", cmd_indicators, "计算某个统计期的指标，如 2023 或 2023-07")
     p.add_argument("--period", required=True)
+    p.add_argument("--city", action="store_true", help="全市（city.toml 的全部区县）及分区县指标")
     p.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
 
     p = add("report", cmd_report, "生成报告（PDF、Word、Excel）：年度（2023）或月报（2023-07）")
@@ -302,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", cmd_serve, "启动报告下载门户")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+
+    p = add("migrate", cmd_migrate, "把单区县旧版仓库升级为含区县列的新格式（数据全部保留）")
 
     add("docs", cmd_docs, "由数据契约和指标目录重新生成 docs/ 下的用户文档")
 
@@ -333,7 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         # The district's settings (city.toml); a configuration error is a message too.
-        settings = load_city().settings_for(getattr(args, "district", None))
+        city = load_city()
+        whole = getattr(args, "city", False) and not args.district
+        settings = city.settings_for(city.codes[0] if whole else getattr(args, "district", None))
         return args.func(settings, args)
     except BrokenPipeError:  # `urbanreport indicators … | head`: the reader has seen enough
         sys.stderr.close()

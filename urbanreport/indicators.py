@@ -8,6 +8,7 @@ read the same SQL.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -15,10 +16,22 @@ import polars as pl
 
 from urbanreport.core import catalogue, formatting, warehouse
 from urbanreport.core.catalogue import SECTION_SOURCES, SECTIONS, Indicator
+from urbanreport.core.city import City
 from urbanreport.core.config import SQL_DIR, Settings, load_settings
 from urbanreport.core.periods import Period
 
-__all__ = ["Period", "breakdowns", "compute", "compute_for", "to_json"]
+__all__ = [
+    "CityFigures",
+    "DistrictFigures",
+    "Period",
+    "breakdowns",
+    "city_to_json",
+    "compute",
+    "compute_city",
+    "compute_city_for",
+    "compute_for",
+    "to_json",
+]
 
 
 def _scalars(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> dict[str, Any]:
@@ -41,17 +54,28 @@ def _missing_reason(item: Indicator, present: bool, period: Period) -> str:
     return "统计期内没有适用的记录"
 
 
+def _scope(settings: Settings) -> tuple[list[str], list[str]]:
+    """The district codes and district-wide words a district's figures read."""
+    return [settings.district_code], [settings["district"]["whole_district"]]
+
+
 def compute(
     con: duckdb.DuckDBPyConnection, period: Period, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """All catalogue indicators for a period, the previous year beside them, and data quality.
+    """All catalogue indicators of the district of `settings` for a period, the previous year
+    beside them, and data quality.
 
     Shaped as `urbanreport indicators --json` prints it (before JSON rounding).
     """
-    settings = settings or load_settings()
-    params = period.params(settings)
+    with warehouse.scoped(con, *_scope(settings or load_settings())):
+        return _compute(con, period)
+
+
+def _compute(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, Any]:
+    """`compute` over the districts the connection reads now (one, or a whole city's)."""
+    params = period.params()
     current = _scalars(con, params)
-    previous = _scalars(con, period.previous().params(settings))
+    previous = _scalars(con, period.previous().params())
     cat = catalogue.indicators()
     quality = {
         row.pop("source"): row for row in warehouse.query(con, "indicators/quality.sql", params)
@@ -112,7 +136,7 @@ def breakdown_params(period: Period, settings: Settings) -> dict[str, Any]:
     """The period parameters, plus the members every table lists (zero or not), from settings."""
     d = settings["dictionaries"]
     return {
-        **period.params(settings),
+        **period.params(),
         "streets": settings.streets,
         "enforcement_categories": list(d["enforcement_categories"]),
         "permit_items": list(d["permit_items"]),
@@ -133,9 +157,73 @@ def breakdown(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any])
 def breakdowns(
     con: duckdb.DuckDBPyConnection, period: Period, settings: Settings | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every breakdown table of a period as rows (the CLI's and the tests' form)."""
-    params = breakdown_params(period, settings or load_settings())
-    return {name: breakdown(con, name, params).to_dicts() for name in BREAKDOWNS}
+    """Every breakdown table of the district of `settings` for a period, as rows (the CLI's
+    and the tests' form)."""
+    settings = settings or load_settings()
+    params = breakdown_params(period, settings)
+    with warehouse.scoped(con, *_scope(settings)):
+        return {name: breakdown(con, name, params).to_dicts() for name in BREAKDOWNS}
+
+
+# --- a whole city ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DistrictFigures:
+    """One district of a city: `compute`'s result for it (every figure None, 数据缺失, where
+    the district sent nothing for the period)."""
+
+    code: str
+    name: str
+    figures: dict[str, Any]
+
+    @property
+    def has_data(self) -> bool:
+        return any(v is not None for v in self.figures["indicators"].values())
+
+
+@dataclass(frozen=True)
+class CityFigures:
+    """A city's figures: `total` over all its districts, recomputed from their records (the
+    same SQL over the union of the districts: rates from counts, never averages of rates),
+    and each district's own, in the city file's order, for the by-district tables."""
+
+    city: dict[str, str]  # code, name
+    total: dict[str, Any]  # the shape of `compute`'s result
+    districts: list[DistrictFigures]
+
+
+def compute_city(con: duckdb.DuckDBPyConnection, period: Period, city: City) -> CityFigures:
+    """Every indicator over all the city's districts, and per district."""
+    members = [(entry, city.settings_for(entry.code)) for entry in city.districts]
+    codes = [settings.district_code for _, settings in members]
+    words = [settings["district"]["whole_district"] for _, settings in members]
+    with warehouse.scoped(con, codes, words):
+        total = _compute(con, period)
+    districts = [
+        DistrictFigures(entry.code, entry.name, compute(con, period, settings))
+        for entry, settings in members
+    ]
+    return CityFigures({"code": city.code, "name": city.name}, total, districts)
+
+
+def compute_city_for(city: City, period: Period) -> dict[str, Any]:
+    """`urbanreport indicators --city`: the JSON-ready result, read from the warehouse."""
+    with warehouse.reader(city.settings_for(city.districts[0].code)) as con:
+        return city_to_json(compute_city(con, period, city))
+
+
+def city_to_json(figures: CityFigures) -> dict[str, Any]:
+    """The city's stable machine form: the city's figures as `to_json` gives a district's,
+    and each district's beside them."""
+    return {
+        "city": figures.city,
+        **to_json(figures.total),
+        "districts": [
+            {"code": d.code, "name": d.name, "has_data": d.has_data, **to_json(d.figures)}
+            for d in figures.districts
+        ],
+    }
 
 
 # --- entry points and formatting ------------------------------------------------------------

@@ -22,6 +22,7 @@ from urbanreport.check import CheckResult
 from urbanreport.check.compare import VERDICT_NAMES
 from urbanreport.check.rows import Row, ignored_groups, rows
 from urbanreport.core import catalogue, formatting
+from urbanreport.indicators import CityFigures
 
 #: Width of a table written to a file or a pipe: wide enough for a reject's reason.
 PLAIN_WIDTH = 160
@@ -64,6 +65,39 @@ def indicators_table(result: dict[str, Any]) -> str:
         lines.append(f"{empty.get(key, formatting.MISSING)}：{items[key].name}（{key}）— {reason}")
     lines.extend(f"注：{note}" for note in result.get("provisional", []))
     return "\n".join(lines)
+
+
+def city_table(figures: CityFigures) -> str:
+    """A city's figures: the whole city as `indicators_table` prints a district, then every
+    indicator by district (数据缺失 where a district sent nothing)."""
+    items = catalogue.indicators()
+    total = figures.total
+    empty = total.get("empty") or {}
+    rows = [
+        (
+            item.name,
+            formatting.figure(item, total["indicators"][key], empty.get(key)),
+            *(
+                formatting.figure(
+                    item, d.figures["indicators"][key], (d.figures.get("empty") or {}).get(key)
+                )
+                for d in figures.districts
+            ),
+        )
+        for key, item in items.items()
+        if key in total["indicators"]
+    ]
+    names = [d.name for d in figures.districts]
+    right = tuple(range(1, len(names) + 2))
+    return "\n".join(
+        [
+            f"{figures.city['name']}（{figures.city['code']}）全市",
+            indicators_table(total),
+            "",
+            "分区县 (by district)",
+            render_table(("指标", "全市", *names), rows, right=right),
+        ]
+    )
 
 
 @contextmanager

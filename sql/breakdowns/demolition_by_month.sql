@@ -6,12 +6,12 @@
 WITH counted AS (
     SELECT 'cur' AS period, month(demolished_date) AS month,
            count(*) AS sites, sum(area_m2) AS area_m2
-    FROM demolition WHERE demolished_date BETWEEN $start AND $end GROUP BY ALL
+    FROM district_demolition WHERE demolished_date BETWEEN $start AND $end GROUP BY ALL
     UNION ALL
     SELECT 'prev', month(demolished_date), count(*), sum(area_m2)
-    FROM demolition WHERE demolished_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
+    FROM district_demolition WHERE demolished_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
 ),
-campaign AS (SELECT * FROM campaign_of($start, $end, $whole_district)),
+campaign AS (SELECT * FROM campaign_of($start, $end)),
 month_ends AS (
     SELECT month(m) AS month, last_day(m) AS month_end
     FROM (SELECT unnest(generate_series(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP),
@@ -20,8 +20,9 @@ month_ends AS (
 cumulative AS (
     SELECT e.month, coalesce(sum(d.area_m2), 0) AS campaign_cumulative_m2
     FROM month_ends e CROSS JOIN campaign c
-    LEFT JOIN demolition d
-      ON d.demolished_date BETWEEN c.start_date AND least(c.end_date, e.month_end)
+    LEFT JOIN district_demolition d
+      ON d.district = c.district
+     AND d.demolished_date BETWEEN c.start_date AND least(c.end_date, e.month_end)
     WHERE e.month_end >= c.start_date
     GROUP BY e.month
 )

@@ -4,17 +4,17 @@
 -- sets none per street, and for the year before).
 WITH counted AS (
     SELECT 'cur' AS period, street, count(*) AS sites, sum(area_m2) AS area_m2
-    FROM demolition WHERE demolished_date BETWEEN $start AND $end GROUP BY ALL
+    FROM district_demolition WHERE demolished_date BETWEEN $start AND $end GROUP BY ALL
     UNION ALL
     SELECT 'prev', street, count(*), sum(area_m2)
-    FROM demolition WHERE demolished_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
+    FROM district_demolition WHERE demolished_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
 ),
 street_targets AS (
     SELECT t.street, t.target_m2
-    FROM demolition_targets t
-    JOIN campaign_of($start, $end, $whole_district) c
-      ON t.start_date = c.start_date AND t.end_date = c.end_date
-    WHERE t.street <> $whole_district
+    FROM district_demolition_targets t
+    JOIN campaign_of($start, $end) c
+      ON t.district = c.district AND t.start_date = c.start_date AND t.end_date = c.end_date
+    WHERE NOT list_contains(getvariable('ur_whole_districts'), t.street)
 )
 SELECT m.member AS street,
        cell(m.has_cur, c.sites) AS sites,

@@ -3,10 +3,10 @@
 WITH counted AS (
     SELECT 'cur' AS period, month(date) AS month, count(*) AS events,
            CAST(coalesce(sum(participants), 0) AS BIGINT) AS participants
-    FROM legal_activities WHERE date BETWEEN $start AND $end GROUP BY ALL
+    FROM district_legal_activities WHERE date BETWEEN $start AND $end GROUP BY ALL
     UNION ALL
     SELECT 'prev', month(date), count(*), CAST(coalesce(sum(participants), 0) AS BIGINT)
-    FROM legal_activities WHERE date BETWEEN $prev_start AND $prev_end GROUP BY ALL
+    FROM district_legal_activities WHERE date BETWEEN $prev_start AND $prev_end GROUP BY ALL
 )
 SELECT m.month,
        cell(m.has_cur, c.events) AS events,

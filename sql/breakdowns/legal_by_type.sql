@@ -4,10 +4,10 @@
 WITH counted AS (
     SELECT 'cur' AS period, activity_type, count(*) AS events,
            CAST(coalesce(sum(participants), 0) AS BIGINT) AS participants
-    FROM legal_activities WHERE date BETWEEN $start AND $end GROUP BY ALL
+    FROM district_legal_activities WHERE date BETWEEN $start AND $end GROUP BY ALL
     UNION ALL
     SELECT 'prev', activity_type, count(*), CAST(coalesce(sum(participants), 0) AS BIGINT)
-    FROM legal_activities WHERE date BETWEEN $prev_start AND $prev_end GROUP BY ALL
+    FROM district_legal_activities WHERE date BETWEEN $prev_start AND $prev_end GROUP BY ALL
 )
 SELECT m.member AS activity_type,
        cell(m.has_cur, c.events) AS events,

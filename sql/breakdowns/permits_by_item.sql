@@ -17,10 +17,10 @@ WITH received AS (
 ),
 revenue AS (
     SELECT 'cur' AS period, item_name, sum(fee_yuan) AS non_tax_revenue_yuan
-    FROM permits WHERE decided_date BETWEEN $start AND $end GROUP BY ALL
+    FROM district_permits WHERE decided_date BETWEEN $start AND $end GROUP BY ALL
     UNION ALL
     SELECT 'prev', item_name, sum(fee_yuan)
-    FROM permits WHERE decided_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
+    FROM district_permits WHERE decided_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
 )
 SELECT m.member AS item_name,
        cell(m.has_cur, c.received) AS received,

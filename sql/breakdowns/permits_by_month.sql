@@ -12,10 +12,10 @@ WITH received AS (
 ),
 revenue AS (
     SELECT 'cur' AS period, month(decided_date) AS month, sum(fee_yuan) AS non_tax_revenue_yuan
-    FROM permits WHERE decided_date BETWEEN $start AND $end GROUP BY ALL
+    FROM district_permits WHERE decided_date BETWEEN $start AND $end GROUP BY ALL
     UNION ALL
     SELECT 'prev', month(decided_date), sum(fee_yuan)
-    FROM permits WHERE decided_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
+    FROM district_permits WHERE decided_date BETWEEN $prev_start AND $prev_end GROUP BY ALL
 )
 SELECT m.month,
        cell(m.has_cur, c.received) AS received,

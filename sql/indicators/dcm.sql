@@ -28,7 +28,7 @@ present AS (
     -- A year-on-year change needs the whole previous period: a year of which only December
     -- was loaded would give a meaningless ratio, so every one of its months must have data.
     SELECT has_data('dcm_cases', $start, $end) AS ok,
-           (SELECT count(DISTINCT date_trunc('month', reported_at)) FROM dcm_cases
+           (SELECT count(DISTINCT date_trunc('month', reported_at)) FROM district_dcm_cases
             WHERE reported_at >= CAST($prev_start AS TIMESTAMP) AND upto_end(reported_at, $prev_end))
                = date_diff('month', $prev_start, $prev_end) + 1 AS prev_ok
 )

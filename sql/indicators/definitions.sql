@@ -18,7 +18,7 @@ CREATE OR REPLACE TEMP MACRO is_correction(outcome) AS (outcome IN ('纠错', '�
 -- Enforcement cases decided in [s, e], with working days from decision to disclosure.
 CREATE OR REPLACE TEMP MACRO enforcement_decided(s, e) AS TABLE
     SELECT x.*, cd.workday_seq - cdec.workday_seq AS disclosure_wd
-    FROM enforcement x
+    FROM district_enforcement x
     LEFT JOIN calendar_days cdec ON cdec.d = x.decided_date
     LEFT JOIN calendar_days cd ON cd.d = x.disclosed_date
     WHERE x.decided_date BETWEEN s AND e;
@@ -28,18 +28,19 @@ CREATE OR REPLACE TEMP MACRO permits_received(s, e) AS TABLE
     SELECT p.*,
            p.decided_date IS NOT NULL AND p.decided_date <= e AS concluded,
            cb.workday_seq - ca.workday_seq AS working_days
-    FROM permits p
+    FROM district_permits p
     LEFT JOIN calendar_days ca ON ca.d = p.received_date
     LEFT JOIN calendar_days cb ON cb.d = p.decided_date
     WHERE p.received_date BETWEEN s AND e;
 
--- The district-wide campaign of a period: the 全区 target overlapping [s, e], latest start.
-CREATE OR REPLACE TEMP MACRO campaign_of(s, e, whole) AS TABLE
-    SELECT campaign, start_date, end_date, target_m2
-    FROM demolition_targets
-    WHERE street = whole AND start_date <= e AND end_date >= s
-    ORDER BY start_date DESC, campaign
-    LIMIT 1;
+-- The district-wide campaign of a period, per district read: the target of its whole district
+-- (全区, 全县: ur_whole_districts) overlapping [s, e], latest start (one row per district).
+CREATE OR REPLACE TEMP MACRO campaign_of(s, e) AS TABLE
+    SELECT district, campaign, start_date, end_date, target_m2
+    FROM district_demolition_targets
+    WHERE list_contains(getvariable('ur_whole_districts'), street)
+      AND start_date <= e AND end_date >= s
+    QUALIFY row_number() OVER (PARTITION BY district ORDER BY start_date DESC, campaign) = 1;
 
 -- Digital city-management cohort: cases reported in [s, e], with their state as of e.
 CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
@@ -48,7 +49,7 @@ CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
            upto_end(c.closed_at, e) AS is_closed,
            upto_end(c.disposed_at, e) AS is_disposed,
            upto_end(c.deadline_at, e) OR upto_end(c.disposed_at, e) AS is_due
-    FROM dcm_cases c
+    FROM district_dcm_cases c
     WHERE c.reported_at >= CAST(s AS TIMESTAMP) AND upto_end(c.reported_at, e);
 
 -- The date(s) that place a record of each source in a period: a source with none in a period
@@ -59,26 +60,33 @@ CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
 CREATE OR REPLACE TEMP MACRO record_key(a, b := NULL) AS (
     concat_ws('|', CAST(a AS VARCHAR), CAST(b AS VARCHAR))
 );
-CREATE OR REPLACE TEMP MACRO record_dates_by_key() AS TABLE
-    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k, batch_id
-        FROM enforcement
-    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id), batch_id FROM enforcement
+-- Every district's (the working-day calendar must cover them all: sql/ingest/data_years.sql);
+-- record_dates() keeps those of the districts read (sql/scope.sql).
+CREATE OR REPLACE TEMP MACRO all_record_dates() AS TABLE
+    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k, batch_id,
+        district FROM enforcement
+    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id), batch_id, district FROM enforcement
         WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'enforcement', review_date, record_key(case_id), batch_id FROM enforcement
+    UNION ALL SELECT 'enforcement', review_date, record_key(case_id), batch_id, district FROM enforcement
         WHERE review_date IS NOT NULL
-    UNION ALL SELECT 'permits', received_date, record_key(permit_id), batch_id FROM permits
-    UNION ALL SELECT 'permits', decided_date, record_key(permit_id), batch_id FROM permits
+    UNION ALL SELECT 'permits', received_date, record_key(permit_id), batch_id, district FROM permits
+    UNION ALL SELECT 'permits', decided_date, record_key(permit_id), batch_id, district FROM permits
         WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'demolition', demolished_date, record_key(record_id), batch_id FROM demolition
-    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id), batch_id
+    UNION ALL SELECT 'demolition', demolished_date, record_key(record_id), batch_id, district
+        FROM demolition
+    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id), batch_id, district
         FROM dcm_cases
-    UNION ALL SELECT 'legal_activities', date, record_key(date, b := title), batch_id
+    UNION ALL SELECT 'legal_activities', date, record_key(date, b := title), batch_id, district
         FROM legal_activities
     UNION ALL SELECT 'demolition_targets', CAST(unnest(generate_series(
         CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE),
-        record_key(campaign, b := street), batch_id
+        record_key(campaign, b := street), batch_id, district
         FROM demolition_targets;
--- The same dates without the key (batch_touches uses the key: sql/ingest/touch_dates.sql).
+-- Those of the districts read, with the key (batch_touches uses it: sql/ingest/touch_dates.sql).
+CREATE OR REPLACE TEMP MACRO record_dates_by_key() AS TABLE
+    SELECT source, d, k, batch_id FROM all_record_dates()
+    WHERE list_contains(getvariable('ur_districts'), district);
+-- The same dates without the key.
 CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
     SELECT source, d, batch_id FROM record_dates_by_key();
 
@@ -121,7 +129,7 @@ CREATE OR REPLACE TEMP MACRO cell_or_null(has, v) AS (CASE WHEN has THEN v END);
 -- the report does not read leaves the report as it is (reports/lineage.py relies on that).
 CREATE OR REPLACE TEMP MACRO data_as_of(s, e, ps, pe) AS (
     SELECT max(b.file_mtime)
-    FROM batches b
+    FROM district_batches b
     WHERE b.status = 'loaded'
       AND b.batch_id IN (
           SELECT batch_id FROM record_dates()

@@ -19,11 +19,11 @@ stats AS (
 reviews AS (
     SELECT count(*) AS reviews,
            count(*) FILTER (WHERE is_correction(review_outcome)) AS corrected
-    FROM enforcement
+    FROM district_enforcement
     WHERE review_date BETWEEN $start AND $end AND review_outcome IS NOT NULL
 ),
 filed AS (
-    SELECT count(*) AS filed_cases FROM enforcement WHERE filed_date BETWEEN $start AND $end
+    SELECT count(*) AS filed_cases FROM district_enforcement WHERE filed_date BETWEEN $start AND $end
 ),
 present AS (SELECT has_data('enforcement', $start, $end) AS ok)
 SELECT

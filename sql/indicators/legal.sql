@@ -5,7 +5,7 @@ WITH stats AS (
         count(*) FILTER (WHERE activity_type = '执法培训')                 AS trainings,
         count(*) FILTER (WHERE activity_type = '普法宣传')                 AS publicity_events,
         coalesce(sum(participants), 0)                                     AS participants
-    FROM legal_activities
+    FROM district_legal_activities
     WHERE date BETWEEN $start AND $end
 ),
 present AS (SELECT has_data('legal_activities', $start, $end) AS ok)

@@ -15,7 +15,7 @@ stats AS (
 ),
 revenue AS (
     SELECT coalesce(sum(fee_yuan), 0) AS non_tax_revenue_yuan
-    FROM permits WHERE decided_date BETWEEN $start AND $end
+    FROM district_permits WHERE decided_date BETWEEN $start AND $end
 ),
 present AS (SELECT has_data('permits', $start, $end) AS ok)
 SELECT

@@ -27,7 +27,7 @@ counts AS (
     SELECT source, sum(rows_read) AS rows_read, sum(rows_loaded) AS rows_loaded,
            sum(rows_rejected) AS rows_rejected, count(*) AS files,
            count(*) FILTER (WHERE status = 'refused') AS files_refused
-    FROM batches GROUP BY source
+    FROM district_batches GROUP BY source
 ),
 latest AS (
     SELECT source, max(d) AS latest_record FROM record_dates()

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from urbanreport.core.config import SOURCES, Settings
+from urbanreport.core.config import SOURCES
 
 
 @dataclass(frozen=True)
@@ -94,14 +94,14 @@ class Period:
     def months(self) -> list[int]:
         return list(range(self.start.month, self.end.month + 1))
 
-    def params(self, settings: Settings) -> dict[str, Any]:
-        """The named parameters the SQL files of sql/indicators and sql/breakdowns take."""
+    def params(self) -> dict[str, Any]:
+        """The named parameters the SQL files of sql/indicators and sql/breakdowns take (the
+        districts they read are the connection's scope: warehouse.set_scope)."""
         prev = self.previous()
         return {
             "start": self.start,
             "end": self.end,
             "prev_start": prev.start,
             "prev_end": prev.end,
-            "whole_district": settings["district"]["whole_district"],
             "sources": list(SOURCES),
         }

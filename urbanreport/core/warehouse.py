@@ -12,6 +12,12 @@ opaque I/O error; the bureau's operator should instead see that another run is i
 and a scheduled run should wait for a manual rerun to finish rather than fail at once. The lock
 is a file lock, so it guards one home on one machine; on a lake shared by several machines the
 guard against two runs of the same district is a lease row in the catalog (core/lease.py).
+On the embedded file the lock is the home's (one writer at all); on a lake it is the district's,
+so that the districts of one home write at the same time.
+
+Every connection reads one district, or a city's districts (`set_scope`): the SQL reads the
+core tables through the views of sql/scope.sql, filtered by DuckDB variables set here only, and
+a writer stamps its district (`ur_district`) on every row, batch and reject it writes.
 
 DuckLake checks conflicts when a transaction commits (two transactions changed the same table);
 `transaction` runs such work again, a bounded number of times, then says so plainly.
@@ -65,6 +71,17 @@ class CommitConflict(RuntimeError):
     """A transaction still conflicted with other writers after every allowed attempt."""
 
 
+class SchemaOutdated(RuntimeError):
+    """The warehouse predates the district dimension; `urbanreport migrate` upgrades it."""
+
+
+# The tables that carry `district` (sql/schema.sql); counters and calendar_days are shared.
+DISTRICT_TABLES: tuple[str, ...] = (
+    "batches", "rejects", "permits", "enforcement", "demolition", "demolition_targets",
+    "dcm_cases", "legal_activities", "http_watermarks",
+)  # fmt: skip
+
+
 @cache
 def sql_text(relpath: str) -> str:
     """The text of `sql/<relpath>`; cached because the files never change while running."""
@@ -93,19 +110,77 @@ def query(
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Session settings every connection needs: local wall time is Asia/Shanghai."""
+def outdated_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables of a warehouse written before districts were a dimension (no `district`)."""
+    rows = query(con, "ingest/outdated_tables.sql", {"tables": list(DISTRICT_TABLES)})
+    return [r["table_name"] for r in rows]
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Refuse, in words, a warehouse of the single-district schema (before any write)."""
+    old = outdated_tables(con)
+    if old:
+        raise SchemaOutdated(
+            f"仓库 {describe(settings)} 是旧版（单区县）格式，表 {', '.join(old)} 没有区县列。"
+            "请先运行 `urbanreport migrate`：原有数据全部保留，并标记为本区县"
+            f"（[district] code = {settings.district_code}）。 The warehouse predates the"
+            " district column: run `urbanreport migrate` once (every row is kept and stamped"
+            f" with district {settings.district_code})."
+        )
+
+
+def set_scope(con: duckdb.DuckDBPyConnection, codes: list[str], whole_districts: list[str]) -> None:
+    """The districts this connection reads from now on (the views of sql/scope.sql), and the
+    words they use for a district-wide target (全区, 全县). The one place the filter is set."""
+    con.execute("SET VARIABLE ur_districts = ?", [list(codes)])
+    con.execute("SET VARIABLE ur_whole_districts = ?", [list(dict.fromkeys(whole_districts))])
+
+
+@contextmanager
+def scoped(
+    con: duckdb.DuckDBPyConnection, codes: list[str], whole_districts: list[str]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Read `codes` for the length of the block, then the scope the connection had before."""
+    before = con.execute(
+        "SELECT getvariable('ur_districts'), getvariable('ur_whole_districts')"
+    ).fetchone()
+    set_scope(con, codes, whole_districts)
+    try:
+        yield con
+    finally:
+        set_scope(con, before[0] or [], before[1] or [])
+
+
+def scope_to(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Read (and, on a writer, stamp) the district of `settings` only."""
+    con.execute("SET VARIABLE ur_district = ?", [settings.district_code])
+    set_scope(con, [settings.district_code], [settings["district"]["whole_district"]])
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Session settings every connection needs: local wall time is Asia/Shanghai, the shared
+    macros, the district views, and the district of `settings` as the scope."""
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     con.execute(sql_text("macros.sql"))
+    con.execute(sql_text("scope.sql"))  # before the macros that read its views
     con.execute(sql_text("indicators/definitions.sql"))
+    scope_to(con, settings)
+
+
+def lock_path(settings: Settings) -> Path:
+    """The single-writer lock: the home's for the embedded file (one writer at all), the
+    district's for a lake (districts write at once; one district's runs never do)."""
+    if settings.warehouse.is_lake:
+        return settings.home.resolve() / f"warehouse-{settings.district_code}.lock"
+    return settings.home.resolve() / "warehouse.lock"
 
 
 @contextmanager
 def _flock(settings: Settings) -> Iterator[None]:
     settings.home.mkdir(parents=True, exist_ok=True)
-    lock_path = settings.home / "warehouse.lock"
+    lock_path_ = lock_path(settings)
     timeout = float(settings["ingest"]["lock_timeout_seconds"])
-    with lock_path.open("a+") as fh:
+    with lock_path_.open("a+") as fh:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -146,7 +221,7 @@ def exclusive(settings: Settings) -> Iterator[None]:
     register reports in between), while each step opens its own connection with `writer`.
     flock would make the second acquisition in the same process wait for the first forever.
     """
-    path = settings.home.resolve() / "warehouse.lock"
+    path = lock_path(settings)
     with _HELD_GUARD:
         nested = _HELD.get(path, 0) > 0
         if nested:
@@ -393,13 +468,14 @@ def unlocked_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """
     con = _connect(settings, read_only=False)
     try:
+        _check_schema(con, settings)
         transaction(
             con,
             settings,
             lambda c: c.execute(sql_text("schema.sql")),
             "建立仓库表 (creating the warehouse tables)",
         )
-        _prepare(con)
+        _prepare(con, settings)
         yield con
     finally:
         con.close()
@@ -413,13 +489,27 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
+def connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse as it is: no schema, no scope, no lock (the
+    caller holds `exclusive`). For the migration only (urbanreport/core/migrate.py)."""
+    if not settings.warehouse.is_lake and not settings.warehouse_path.exists():
+        raise FileNotFoundError(_missing(str(settings.warehouse_path)))
+    con = _connect(settings, read_only=False)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
 def reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection in one transaction: every figure read through it comes from the
     same snapshot, even while other writers commit to the lake. Fails clearly if the warehouse
     was never created."""
     con = _connect(settings, read_only=True)
     try:
-        _prepare(con)
+        _check_schema(con, settings)
+        _prepare(con, settings)
         con.execute("BEGIN TRANSACTION")
         yield con
     finally:

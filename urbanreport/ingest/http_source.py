@@ -252,9 +252,12 @@ def fetch_pages(
 
 
 def current_watermark(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The highest `updated_at` loaded so far (naive Asia/Shanghai time), None before any pull."""
+    """The highest `updated_at` loaded so far for the writer's district (naive Asia/Shanghai
+    time), None before any pull."""
     row = con.execute(
-        "SELECT updated_at FROM http_watermarks WHERE source = ?", [SOURCE]
+        "SELECT updated_at FROM http_watermarks"
+        " WHERE district = getvariable('ur_district') AND source = ?",
+        [SOURCE],
     ).fetchone()
     return row[0] if row else None
 

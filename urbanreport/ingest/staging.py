@@ -75,7 +75,7 @@ def stage(
         on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in spec["key"])
         con.execute(
             "CREATE OR REPLACE TEMP TABLE stored_versions AS SELECT s._row, t.batch_id "
-            f"FROM staged s JOIN {quote(source)} t ON {on} WHERE len(s.problems) = 0"
+            f"FROM staged s JOIN {quote('district_' + source)} t ON {on} WHERE len(s.problems) = 0"
         )
         warehouse.execute_file(con, "ingest/older_file.sql", {"key_column": key_column, **older})
 
