@@ -31,9 +31,15 @@ def before_merge(
         [quote(keys[0])] + [f"b := {quote(k)}" for k in keys[1:]]
     )  # record_key() in sql/indicators/definitions.sql
     columns = [
-        r[0] for r in con.execute(f"DESCRIBE {quote(source)}").fetchall() if r[0] != "batch_id"
+        r[0]
+        for r in con.execute(f"DESCRIBE {quote(source)}").fetchall()
+        if r[0] not in ("batch_id", "district")
     ]
-    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns)
+    # The stored records of the writer's district only (the batch's, see sql/merge/).
+    same = " AND ".join(
+        ["t.district = getvariable('ur_district')"]
+        + [f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns]
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT record_key({spelled}) AS k "
         "FROM staged s WHERE len(s.problems) = 0 "
