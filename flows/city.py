@@ -67,7 +67,7 @@ def city_rollup(period: str | None = None) -> dict[str, str]:
     city = load_city(home)
     logger.info("%s：%d 个区县，统计期 %s", city.name, len(city.districts), month.label)
     entries = [city_report_task(home, p) for p in (month.label, str(month.fiscal_year))]
-    with_figures = city_report.reports_dir(city.settings_for())
+    with_figures = city_report.reports_dir(city.settings_for(city.districts[0].code))
     for entry in entries:
         create_link_artifact(
             link=entry.path.resolve().as_uri(),

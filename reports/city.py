@@ -91,7 +91,7 @@ def render_input(folder: Path, source: CityInput) -> ReportEntry:
 def render_city(city: City, period: Period) -> ReportEntry:
     """The period's city report (PDF, Word, Excel) into ``reports/city/<fy>/``, registered;
     unchanged figures give the same bytes and no new version."""
-    settings = city.settings_for()
+    settings = city.settings_for(city.districts[0].code)
     with warehouse.reader(settings) as con:
         source = gather(con, period, city)
     return render_input(reports_dir(settings), source)

@@ -112,3 +112,72 @@ def test_the_same_figures_give_the_same_bytes(tmp_path) -> None:
     assert Decimal(str(first.headline["enforcement.fines_yuan"])) == Decimal(
         str(formatting.machine("money", city_input().total["indicators"]["enforcement.fines_yuan"]))
     )
+
+
+# --- from records ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sampled_city(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Two districts' 2023 samples in one home, and a third district that sent nothing."""
+    from urbanreport.core.city import load_city
+    from urbanreport.ingest.batches import ingest_all
+    from urbanreport.sample import write_sample
+
+    home = tmp_path_factory.mktemp("city-home")
+    (home / "city.toml").write_text(
+        '[city]\ncode = "440500"\nname = "汕头市"\n\n[districts.440507]\nname = "龙湖区"\n\n'
+        '[districts.440511]\nname = "金平区"\n\n[districts.440523]\nname = "南澳县"\n',
+        encoding="utf-8",
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("URBANREPORT_CONFIG", raising=False)
+        mp.delenv("URBANREPORT_CITY", raising=False)
+        city = load_city(home)
+        for code in ("440507", "440511"):
+            settings = city.settings_for(code)
+            write_sample(settings, years=[2023])
+            ingest_all(settings)
+        yield city
+
+
+def test_the_city_figures_are_recomputed_from_the_districts_records(sampled_city: Any) -> None:
+    from urbanreport.core import warehouse
+
+    city = sampled_city
+    with warehouse.reader(city.settings_for("440507")) as con:
+        source = city_report.gather(con, Period.parse("2023"), city)
+    total = source.total["indicators"]
+    longhu, jinping, nanao = (d.result["indicators"] for d in source.districts)
+    assert all(v is None for v in nanao.values())  # nothing sent: 数据缺失, not 0
+    for key, item in catalogue.indicators().items():
+        if item.kind == "count" and longhu[key] is not None and not key.endswith("_yoy"):
+            assert total[key] == longhu[key] + jinping[key], key
+    assert (
+        total["enforcement.fines_yuan"]
+        == longhu["enforcement.fines_yuan"] + jinping["enforcement.fines_yuan"]
+    )
+    # A rate from the city's counts, never the mean of the districts' rates.
+    rate = Decimal(total["dcm.registered"]) / Decimal(total["dcm.reported"])
+    assert abs(Decimal(str(total["dcm.registration_rate"])) - rate) < Decimal("1e-9")
+    mean = (
+        Decimal(str(longhu["dcm.registration_rate"]))
+        + Decimal(str(jinping["dcm.registration_rate"]))
+    ) / 2
+    assert longhu["dcm.reported"] != jinping["dcm.reported"]  # their own volumes
+    assert abs(rate - mean) > Decimal("1e-12")
+
+
+def test_the_city_report_of_sampled_districts_renders_in_every_format(
+    sampled_city: Any, tmp_path
+) -> None:
+    from urbanreport.core import warehouse
+
+    with warehouse.reader(sampled_city.settings_for("440507")) as con:
+        source = city_report.gather(con, Period.parse("2023-07"), sampled_city)
+    entry = city_report.render_input(tmp_path, source)
+    assert entry.title == "2023年7月全市法治政府建设数据月报"
+    assert {p.suffix for p in entry.files.values()} == {".pdf", ".docx", ".xlsx"}
+    text = squeeze(pdf_text(entry.path.read_bytes()))
+    assert "南澳县在本统计期内没有可用数据" in text
+    assert "南澳县数据缺失数据缺失" in text
