@@ -102,7 +102,7 @@ def test_a_second_run_of_the_district_waits_for_the_lease_or_gives_up_plainly(
     monkeypatch.setenv(CATALOG_PASSWORD_ENV, postgres.password)
     settings = lake(postgres, tmp_path)
     taken = tmp_path / "taken"
-    first = start(HOLD, settings.home, DISTRICT, taken, 6, password=postgres.password)
+    first = start(HOLD, settings.home, DISTRICT, taken, 25, password=postgres.password)
     wait_for(taken, first)
     holder = json.loads(taken.read_text())["owner"]
     assert lease_holder(settings)["owner"] == holder
@@ -117,6 +117,7 @@ def test_a_second_run_of_the_district_waits_for_the_lease_or_gives_up_plainly(
     )  # fmt: skip
     with pytest.raises(WarehouseBusy) as busy, lease.district_lease(impatient, DISTRICT):
         pytest.fail("took a lease another run holds")
+    assert first.poll() is None, "the holder finished before the second run asked"
     message = str(busy.value)
     assert DISTRICT in message and holder in message and "另一次运行" in message
 
