@@ -13,6 +13,8 @@
 #   URBANREPORT_PREFECT_PORT  server port on 127.0.0.1 (default: 4200)
 #   VENV                      virtualenv holding prefect (default: <project>/.venv)
 #   URBANREPORT_WORKERS       process workers on the pool (default: 1; a city: 2 or more)
+#   URBANREPORT_WORKER_RUNS   flow runs one worker runs at once (default: no limit); 1 spreads
+#                             a city's districts over the workers, one run each
 set -euo pipefail
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +30,7 @@ PREFECT="$VENV_DIR/bin/prefect"
 PYTHON="$VENV_DIR/bin/python"
 URBANREPORT="$VENV_DIR/bin/urbanreport"
 WORKERS="${URBANREPORT_WORKERS:-1}"
+WORKER_RUNS="${URBANREPORT_WORKER_RUNS:-}"
 CITY_FILE="${URBANREPORT_CITY:-$URBANREPORT_HOME/city.toml}"
 
 HOST=127.0.0.1
@@ -149,7 +152,8 @@ WORKER_PIDS=""
 for n in $(seq 1 "$WORKERS"); do
     if [ "$n" = 1 ]; then log="$STATE_DIR/worker.log"; else log="$STATE_DIR/worker-$n.log"; fi
     start_background worker "$log" \
-        "$PREFECT" worker start --pool "$POOL" --type process --name "urbanreport-worker-$n"
+        "$PREFECT" worker start --pool "$POOL" --type process --name "urbanreport-worker-$n" \
+        ${WORKER_RUNS:+--limit "$WORKER_RUNS"}
     WORKER_PIDS="$WORKER_PIDS $STARTED_PID"
     deadline=$((SECONDS + 60))
     until grep -q "started" "$log" 2>/dev/null; do

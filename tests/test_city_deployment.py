@@ -131,6 +131,7 @@ def test_two_districts_run_at_once_on_two_workers_then_the_city_rollup(
         URBANREPORT_HOME=str(home),
         URBANREPORT_PREFECT_PORT=str(port),
         URBANREPORT_WORKERS="2",
+        URBANREPORT_WORKER_RUNS="1",  # one run per worker: the two districts on two workers
         VENV=sys.prefix,
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_WORKER_QUERY_SECONDS="2",

@@ -91,14 +91,14 @@ def test_the_city_report_comes_in_every_format(doc: blocks.Document, rendered: b
     word = docx.render(doc)
     assert word.startswith(b"PK")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.render(doc)), read_only=True)
-    cells = [
-        [c for c in row] for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
-    ]
+    cells = [list(row) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
     flat = [v for row in cells for v in row]
-    # Numbers as numbers (a superior sums them), 数据缺失 as an empty cell.
+    # Numbers as numbers (a superior sums them); the district without data reads 数据缺失.
     filed = city_input().districts[0].result["indicators"]["enforcement.filed_cases"]
     assert filed in flat
-    assert "数据缺失" not in [v for v in flat if isinstance(v, str) and v == "0"]
+    empty_rows = [row for row in cells if row and row[0] == EMPTY_DISTRICT]
+    assert len(empty_rows) == len(catalogue.indicators())
+    assert all(row[1:3] == ("数据缺失", "数据缺失") for row in empty_rows)
 
 
 def test_the_same_figures_give_the_same_bytes(tmp_path) -> None:
