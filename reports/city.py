@@ -23,12 +23,13 @@ from urbanreport.reports import build, docx, pdf, registry, xlsx
 from urbanreport.reports.build import ReportEntry
 from urbanreport.reports.sections.city import CityInput, District, document, title
 
-#: Under the home's reports folder (the portal lists only its numbered year folders).
+#: Under the home's reports folder, beside the districts' (`reports/<code>/`).
 CITY_FOLDER = "city"
 
 
 def reports_dir(settings: Settings) -> Path:
-    return settings.reports_dir / CITY_FOLDER
+    """`<home>/reports/city`: one for the city, whichever district's settings are given."""
+    return settings.home / "reports" / CITY_FOLDER
 
 
 def city_input(figures: Any, period: Period) -> CityInput:

@@ -57,7 +57,10 @@ def calendar_touches(before: Mapping[str, str], now: Mapping[str, str]) -> list[
 
 
 def last_batch_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT coalesce(max(batch_id), 0) FROM batches").fetchone()[0])
+    """The district's newest batch: its batches commit one after another (other districts'
+    may commit meanwhile, with lower ids, so a city-wide maximum could skip them)."""
+    last = "SELECT coalesce(max(batch_id), 0) FROM district_batches"
+    return int(con.execute(last).fetchone()[0])
 
 
 def _reads(entry: Mapping[str, Any], source: str, first: dt.date, last: dt.date) -> bool:

@@ -172,7 +172,8 @@ CREATE TABLE IF NOT EXISTS batch_touches (
     batch_id BIGINT NOT NULL,
     source   VARCHAR NOT NULL,
     d        DATE,
-    what     VARCHAR NOT NULL      -- record | counts | rejects
+    what     VARCHAR NOT NULL,     -- record | counts | rejects
+    district VARCHAR NOT NULL
 );
 
 -- Who is writing for a district (urbanreport/core/lease.py): one row per district, taken by a

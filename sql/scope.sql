@@ -19,5 +19,7 @@ CREATE OR REPLACE TEMP VIEW district_legal_activities AS
     SELECT * FROM legal_activities WHERE list_contains(getvariable('ur_districts'), district);
 CREATE OR REPLACE TEMP VIEW district_batches AS
     SELECT * FROM batches WHERE list_contains(getvariable('ur_districts'), district);
+CREATE OR REPLACE TEMP VIEW district_batch_touches AS
+    SELECT * FROM batch_touches WHERE list_contains(getvariable('ur_districts'), district);
 CREATE OR REPLACE TEMP VIEW district_rejects AS
     SELECT * FROM rejects WHERE list_contains(getvariable('ur_districts'), district);

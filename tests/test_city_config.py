@@ -46,6 +46,7 @@ def test_a_home_without_a_city_file_is_its_one_district(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     assert settings.district_code == "440507"
     assert settings.inbox == tmp_path / "inbox"
+    assert settings.reports_dir == tmp_path / "reports"
     city = load_city(tmp_path)
     assert (city.code, city.name, city.single) == ("440500", "汕头市", True)
     assert [(d.code, d.name) for d in city.districts] == [("440507", "龙湖区")]
@@ -75,6 +76,7 @@ def test_the_shipped_city_lists_shantous_districts_with_their_real_streets(
         assert settings.warehouse_path == tmp_path / "warehouse.duckdb"
         assert settings.inbox == tmp_path / "inbox" / code
         assert settings.source_inbox("permits") == tmp_path / "inbox" / code / "permits"
+        assert settings.reports_dir == tmp_path / "reports" / code
         assert sorted(settings.streets) == sorted(districts.districts()[code].streets)
         assert settings["bureau"]["district"] == name
         assert settings["bureau"]["name"] == f"汕头市{name}城市管理和综合执法局"
@@ -90,7 +92,8 @@ def test_the_homes_own_district_keeps_its_configuration(tmp_path: Path) -> None:
     assert longhu.streets == single.streets
     assert longhu["bureau"] == single["bureau"]
     assert longhu["dictionaries"] == single["dictionaries"]
-    assert longhu.data["district"] | {"inbox": "inbox"} == single.data["district"]
+    moved = {"inbox": "inbox", "reports": "reports"}
+    assert longhu.data["district"] | moved == single.data["district"]
 
 
 def test_a_district_overrides_its_streets_inbox_and_dictionaries(tmp_path: Path) -> None:

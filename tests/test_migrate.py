@@ -18,10 +18,12 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests import indicator_oracle as oracle
 from tests.factories import REPO_ROOT, make_settings
+from tests.postgres_cluster import Cluster
 from urbanreport import cli
 from urbanreport.core import warehouse
-from urbanreport.core.config import Settings
+from urbanreport.core.config import CATALOG_PASSWORD_ENV, Settings
 from urbanreport.core.migrate import migrate
 from urbanreport.indicators import Period, breakdowns, compute
 from urbanreport.ingest.batches import ingest_all
@@ -62,7 +64,7 @@ def build_old(source: Settings, home: Path) -> Settings:
     """The source warehouse's rows written into a file of the former schema."""
     settings = make_settings(home, CONFIG)
     with warehouse.reader(source) as src:
-        content = {t: src.table(t).arrow() for t in TABLES}  # noqa: F841 - read by name below
+        content = {t: src.sql(f"SELECT * FROM {t}").to_arrow_table() for t in TABLES}
         old = duckdb.connect(str(settings.warehouse_path))
         old.execute(OLD_SCHEMA.read_text(encoding="utf-8"))
         old.execute("DELETE FROM counters")
@@ -140,3 +142,31 @@ def test_the_migration_keeps_every_row_and_every_figure(
     assert json.dumps(figures(former.old)["2023"]["indicators"], default=str) == json.dumps(
         former.before["2023"]["indicators"], default=str
     )
+
+
+@pytest.mark.integration
+def test_a_lake_of_the_former_schema_migrates_the_same_way(
+    tmp_path: Path, postgres: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CATALOG_PASSWORD_ENV, postgres.password)
+    data = tmp_path / "data"
+    settings = postgres.lake_settings(tmp_path, postgres.new_database(), data, CONFIG)
+    cases = [oracle.case(f"ZF{i}", oracle.D(2023, 7, i), oracle.D(2023, 8, i)) for i in (1, 2, 3)]
+    with warehouse.exclusive(settings), warehouse.connection(settings) as con:
+        con.execute(OLD_SCHEMA.read_text(encoding="utf-8"))
+        oracle.load(con, {"enforcement": cases})
+        con.execute(
+            "INSERT INTO batches VALUES (1, 'enforcement', 'a.csv', 'h', NULL, 3, 3, 0, 'loaded',"
+            " NULL, TIMESTAMP '2023-09-01 08:00:00')"
+        )
+    refused = pytest.raises(warehouse.SchemaOutdated, match="urbanreport migrate")
+    with refused, warehouse.reader(settings):
+        pytest.fail("the former schema must not be read")
+    done = migrate(settings)
+    assert {t: n for t, n in done.tables.items() if n} == {"enforcement": 3, "batches": 1}
+    assert migrate(settings).tables == {}
+    with warehouse.reader(settings) as con:
+        rows = con.execute("SELECT case_id, district FROM enforcement ORDER BY 1").fetchall()
+        assert rows == [(f"ZF{i}", "440511") for i in (1, 2, 3)]
+        result = compute(con, Period.parse("2023"), settings)["indicators"]
+        assert result["enforcement.filed_cases"] == 3

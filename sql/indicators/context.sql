@@ -1,8 +1,8 @@
 -- What a report needs besides the figures: the period's district campaign (of a city: the one
--- that started last, and how many districts run one), the calendar years that fell back to
--- Monday–Friday (provisional), and the data version: the moment the data the report reads
--- stands at (the newest extract, see data_as_of) and how many of the districts' batches it
--- depends on (batch_touches, urbanreport/ingest/touches.py).
+-- that started last; `campaigns` counts the districts running one), the calendar years
+-- that fell back to Monday–Friday (provisional), and the data version: the moment the data the
+-- report reads stands at (the newest extract, see data_as_of) and how many batches it depends
+-- on (batch_touches, urbanreport/ingest/touches.py).
 -- A report depends on a batch that changed a record dated in the year to date of its period or
 -- of the year before, that added rejected rows (every report prints them), or, for an annual
 -- report, any batch (its quality table shows the cumulative counts). So a batch that touches
@@ -10,7 +10,7 @@
 WITH report_batches AS (
     SELECT b.batch_id FROM district_batches b
     WHERE b.batch_id IN (
-        SELECT t.batch_id FROM batch_touches t
+        SELECT t.batch_id FROM district_batch_touches t
         WHERE (t.what = 'record'
                AND (t.d BETWEEN date_trunc('year', $start) AND $end
                     OR t.d BETWEEN date_trunc('year', $prev_start) AND $prev_end))

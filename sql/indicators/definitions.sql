@@ -55,40 +55,39 @@ CREATE OR REPLACE TEMP MACRO dcm_cohort(s, e) AS TABLE
 -- The date(s) that place a record of each source in a period: a source with none in a period
 -- has no data for it (its indicators are NULL, 数据缺失), never zero. Every date by which an
 -- indicator counts a record is one (a review concluded in P counts in enforcement.reviews).
+-- Every district's (the working-day calendar must cover them all: sql/ingest/data_years.sql);
+-- record_dates() keeps those of the districts read (sql/scope.sql).
 -- record_key(...) spells a record's key (sources.toml `key`) as one text, as
--- urbanreport/ingest/touches.py spells the keys a batch changed.
+-- urbanreport/ingest/touches.py spells the keys a batch changed (within its district).
 CREATE OR REPLACE TEMP MACRO record_key(a, b := NULL) AS (
     concat_ws('|', CAST(a AS VARCHAR), CAST(b AS VARCHAR))
 );
--- Every district's (the working-day calendar must cover them all: sql/ingest/data_years.sql);
--- record_dates() keeps those of the districts read (sql/scope.sql).
-CREATE OR REPLACE TEMP MACRO all_record_dates() AS TABLE
-    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k, batch_id,
-        district FROM enforcement
-    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id), batch_id, district FROM enforcement
-        WHERE decided_date IS NOT NULL
-    UNION ALL SELECT 'enforcement', review_date, record_key(case_id), batch_id, district FROM enforcement
-        WHERE review_date IS NOT NULL
-    UNION ALL SELECT 'permits', received_date, record_key(permit_id), batch_id, district FROM permits
-    UNION ALL SELECT 'permits', decided_date, record_key(permit_id), batch_id, district FROM permits
-        WHERE decided_date IS NOT NULL
+CREATE OR REPLACE TEMP MACRO record_dates_by_key() AS TABLE
+    SELECT 'enforcement' AS source, filed_date AS d, record_key(case_id) AS k, batch_id, district
+        FROM enforcement
+    UNION ALL SELECT 'enforcement', decided_date, record_key(case_id), batch_id, district
+        FROM enforcement WHERE decided_date IS NOT NULL
+    UNION ALL SELECT 'enforcement', review_date, record_key(case_id), batch_id, district
+        FROM enforcement WHERE review_date IS NOT NULL
+    UNION ALL SELECT 'permits', received_date, record_key(permit_id), batch_id, district
+        FROM permits
+    UNION ALL SELECT 'permits', decided_date, record_key(permit_id), batch_id, district
+        FROM permits WHERE decided_date IS NOT NULL
     UNION ALL SELECT 'demolition', demolished_date, record_key(record_id), batch_id, district
         FROM demolition
-    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id), batch_id, district
-        FROM dcm_cases
+    UNION ALL SELECT 'dcm_cases', CAST(reported_at AS DATE), record_key(case_id), batch_id,
+        district FROM dcm_cases
     UNION ALL SELECT 'legal_activities', date, record_key(date, b := title), batch_id, district
         FROM legal_activities
     UNION ALL SELECT 'demolition_targets', CAST(unnest(generate_series(
         CAST(start_date AS TIMESTAMP), CAST(end_date AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE),
         record_key(campaign, b := street), batch_id, district
         FROM demolition_targets;
--- Those of the districts read, with the key (batch_touches uses it: sql/ingest/touch_dates.sql).
-CREATE OR REPLACE TEMP MACRO record_dates_by_key() AS TABLE
-    SELECT source, d, k, batch_id FROM all_record_dates()
-    WHERE list_contains(getvariable('ur_districts'), district);
--- The same dates without the key.
+-- The dates of the districts read, without the key (batch_touches uses the key:
+-- sql/ingest/touch_dates.sql).
 CREATE OR REPLACE TEMP MACRO record_dates() AS TABLE
-    SELECT source, d, batch_id FROM record_dates_by_key();
+    SELECT source, d, batch_id FROM record_dates_by_key()
+    WHERE list_contains(getvariable('ur_districts'), district);
 
 CREATE OR REPLACE TEMP MACRO has_data(src, s, e) AS (
     EXISTS (SELECT 1 FROM record_dates() r WHERE r.source = src AND r.d BETWEEN s AND e)

@@ -39,7 +39,8 @@ CITY_ENV = "URBANREPORT_CITY"
 SHANTOU_FILE = PACKAGE_DIR / "city.toml"
 # Keys a district entry may set; anything else is a typo the operator should hear about.
 _ENTRY_KEYS = frozenset(
-    {"name", "bureau_name", "short_name", "inbox", "streets", "whole_district", "dictionaries"}
+    {"name", "bureau_name", "short_name", "inbox", "reports", "streets", "whole_district"}
+    | {"dictionaries"}
 )
 
 
@@ -104,6 +105,7 @@ def _overlay(city: City, entry: DistrictEntry) -> dict[str, Any]:
         )
     whole = given.get("whole_district", "全县" if entry.name.endswith("县") else "全区")
     district = {"code": entry.code, "inbox": given.get("inbox", f"inbox/{entry.code}")}
+    district["reports"] = given.get("reports", f"reports/{entry.code}")
     district |= {"streets": list(streets), "whole_district": whole}
     bureau = {
         "name": given.get("bureau_name", f"{city.name}{entry.name}城市管理和综合执法局"),

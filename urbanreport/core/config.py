@@ -234,7 +234,8 @@ class Settings:
 
     @property
     def reports_dir(self) -> Path:
-        return self.home / "reports"
+        """`[district] reports` under the home: `reports`, a city district `reports/<code>`."""
+        return self.home / str(self.data["district"].get("reports") or "reports")
 
     def source_inbox(self, source: str) -> Path:
         return self.inbox / source

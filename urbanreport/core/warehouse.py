@@ -78,7 +78,7 @@ class SchemaOutdated(RuntimeError):
 # The tables that carry `district` (sql/schema.sql); counters and calendar_days are shared.
 DISTRICT_TABLES: tuple[str, ...] = (
     "batches", "rejects", "permits", "enforcement", "demolition", "demolition_targets",
-    "dcm_cases", "legal_activities", "http_watermarks",
+    "dcm_cases", "legal_activities", "http_watermarks", "batch_touches",
 )  # fmt: skip
 
 

@@ -43,7 +43,7 @@ def before_merge(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT record_key({spelled}) AS k "
         "FROM staged s WHERE len(s.problems) = 0 "
-        f"AND NOT EXISTS (SELECT 1 FROM {quote(source)} t WHERE {same})"
+        f"AND NOT EXISTS (SELECT 1 FROM {quote('district_' + source)} t WHERE {same})"
     )
     _record_dates(con, source, batch_id)
 
