@@ -98,7 +98,7 @@ def test_the_city_report_comes_in_every_format(doc: blocks.Document, rendered: b
     assert filed in flat
     empty_rows = [row for row in cells if row and row[0] == EMPTY_DISTRICT]
     assert len(empty_rows) == len(catalogue.indicators())
-    assert all(row[1:3] == ("数据缺失", "数据缺失") for row in empty_rows)
+    assert all(tuple(row[1:3]) == ("数据缺失", "数据缺失") for row in empty_rows)
 
 
 def test_the_same_figures_give_the_same_bytes(tmp_path) -> None:
