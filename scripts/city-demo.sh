@@ -87,7 +87,11 @@ if [ -z "${URBANREPORT_PREFECT_PORT:-}" ]; then
     URBANREPORT_PREFECT_PORT="$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 fi
 export URBANREPORT_PREFECT_PORT
-URBANREPORT_WORKERS=2 URBANREPORT_WORKER_RUNS=1 "$PROJECT_DIR/scripts/serve.sh" | head -n 3
+URBANREPORT_WORKERS=2 URBANREPORT_WORKER_RUNS=1 "$PROJECT_DIR/scripts/serve.sh" >"$URBANREPORT_HOME/serve.log" || {
+    cat "$URBANREPORT_HOME/serve.log"
+    exit 1
+}
+grep -i "started\|server healthy\|deployed" "$URBANREPORT_HOME/serve.log"
 export PREFECT_API_URL="http://127.0.0.1:$URBANREPORT_PREFECT_PORT/api"
 
 step "the districts' $PERIOD runs, all at once"
