@@ -77,9 +77,9 @@ name = "澄海区"
 TOML
 echo "$URBANREPORT_HOME/urbanreport.toml, $URBANREPORT_HOME/city.toml"
 
-step "sample data ($YEAR, scale $SCALE) for ${DISTRICTS[*]}"
+step "sample data ($((YEAR - 1))–$YEAR, scale $SCALE) for ${DISTRICTS[*]}"
 for code in "${DISTRICTS[@]}"; do
-    "$BIN/urbanreport" sample --district "$code" --years "$YEAR" --scale "$SCALE" | tail -n 1
+    "$BIN/urbanreport" sample --district "$code" --years "$((YEAR - 1))-$YEAR" --scale "$SCALE" | tail -n 1
 done
 
 step "Prefect server and two workers"
@@ -104,7 +104,7 @@ done
 failed=0
 for i in "${!pids[@]}"; do
     if wait "${pids[$i]}"; then
-        echo "${DISTRICTS[$i]}: $(grep -o "finished in state .*" "$URBANREPORT_HOME/prefect/run-${DISTRICTS[$i]}.log" | tail -n 1)"
+        echo "${DISTRICTS[$i]}: $(grep -o "Flow run finished.*" "$URBANREPORT_HOME/prefect/run-${DISTRICTS[$i]}.log" | tail -n 1 || true)"
     else
         echo "${DISTRICTS[$i]} failed; see $URBANREPORT_HOME/prefect/run-${DISTRICTS[$i]}.log" >&2
         failed=1
@@ -118,11 +118,14 @@ step "the city rollup"
     echo "the city rollup failed; see $URBANREPORT_HOME/prefect/run-city.log" >&2
     exit 1
 }
-grep -o "finished in state .*" "$URBANREPORT_HOME/prefect/run-city.log" | tail -n 1
+echo "city: $(grep -o "Flow run finished.*" "$URBANREPORT_HOME/prefect/run-city.log" | tail -n 1 || true)"
 
 step "done"
 echo "全市报告 (city reports): $URBANREPORT_HOME/reports/city/$YEAR/"
-ls "$URBANREPORT_HOME/reports/city/$YEAR/" | grep -v '^versions$\|^previews$\|json$' | sed 's/^/  /'
+for f in "$URBANREPORT_HOME/reports/city/$YEAR"/*.pdf "$URBANREPORT_HOME/reports/city/$YEAR"/*.docx \
+    "$URBANREPORT_HOME/reports/city/$YEAR"/*.xlsx; do
+    echo "  $(basename "$f")"
+done
 cat <<TXT
 
 Prefect UI: http://127.0.0.1:$URBANREPORT_PREFECT_PORT
