@@ -168,8 +168,21 @@ def gather(con: duckdb.DuckDBPyConnection, period: Period, settings: Settings) -
             frames[key] = indicators.breakdown(con, entry.breakdown, params)
     ctx = context(settings)
     return ReportData(
-        report, period, result, frames, ctx["bureau"], ctx["district"], ctx["source_titles"], ytd
+        report,
+        period,
+        result,
+        frames,
+        ctx["bureau"],
+        ctx["district"],
+        ctx["source_titles"],
+        ytd,
+        charts_dir=charts_dir(settings),
     )
+
+
+def charts_dir(settings: Settings) -> Path:
+    """The data directory's cache of drawn charts (`chart_cache`): safe to delete any time."""
+    return settings.home / ".cache" / "charts"
 
 
 # --- rendering and publishing -------------------------------------------------------------

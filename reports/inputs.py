@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -38,6 +39,9 @@ class ReportData:
     district: str
     source_titles: Mapping[str, str] = field(default_factory=dict)
     ytd: Mapping[str, Any] | None = None
+    #: Where drawn charts are kept by the hash of their inputs (`chart_cache`); None draws
+    #: every chart. Not something the report shows: the same figures give the same bytes.
+    charts_dir: Path | None = field(default=None, compare=False)
 
     # --- the period ------------------------------------------------------------------------
     @property

@@ -7,13 +7,16 @@ own) measures:
 * the floor: DuckDB's `read_csv` / `read_json` of the same inbox files into plain tables;
 * `urbanreport ingest` of those files (validation, rejects, MERGE, one transaction per file);
 * the indicator catalogue and breakdowns for fiscal 2023 (warm, best of three);
-* at scale 1, rendering the 2023 annual report (and registering it), and the time to lay out
-  each of its three formats (PDF, Word draft, Excel) from the same gathered figures;
+* at scale 1, rendering the 2023 annual report (and registering it), the time to lay out
+  each of its three formats (PDF, Word draft, Excel) from the same gathered figures, and the
+  annual PDF alone as a user's PDF costs (gather + document + PDF), with its charts from the
+  chart cache and drawn anew (the cache emptied before each run);
 * at scale 100, the daily refresh (reports/refresh.py) with the 2023 reports rendered: with
   nothing new (the work itself, without Prefect's start-up) and with one corrected case.
 
 `python -m tests.bench formats [HOME]` runs only the last part, on a home already ingested (or a
-fresh scale-1 sample when HOME is not given).
+fresh scale-1 sample when HOME is not given); `python -m tests.bench pdf HOME` only the annual
+PDF's timing on such a home.
 
 GB18030 CSV and xlsx files have no native DuckDB reader here, so the ratio is computed over the
 sources DuckDB reads directly (UTF-8 CSV and JSON Lines); the other sources are timed too.
@@ -89,6 +92,36 @@ elif mode == "report":
     out["seconds"] = [round(t, 2) for t in times]
     out["median"] = round(statistics.median(times), 3)
     out["median_cpu"] = round(statistics.median(cpu), 3)
+elif mode == "pdf":
+    # What a user's PDF costs: gather the figures, build the document, lay out the PDF. With
+    # sources == ["cold"] the chart cache is emptied before each run, so every chart is drawn.
+    import shutil, statistics
+    from urbanreport.core import warehouse
+    from urbanreport.indicators import Period
+    from urbanreport.reports import build, document, pdf
+    from urbanreport.reports.fonts import register_fonts
+    register_fonts()
+    cold = sources == ["cold"]
+    steps = {"gather": [], "document": [], "pdf": [], "total": [], "cpu": [], "load": []}
+    for i in range(6):  # the first run is a warm-up (and fills the cache)
+        if cold:
+            shutil.rmtree(build.charts_dir(settings), ignore_errors=True)
+        s0, c0 = time.perf_counter(), time.process_time()
+        with warehouse.reader(settings) as con:
+            data = build.gather(con, Period.parse("2023"), settings)
+        s1 = time.perf_counter()
+        report = document.build(data)
+        s2 = time.perf_counter()
+        pdf.render(report)
+        s3 = time.perf_counter()
+        if i:
+            for name, t in (("gather", s1 - s0), ("document", s2 - s1), ("pdf", s3 - s2)):
+                steps[name].append(t)
+            steps["total"].append(s3 - s0)
+            steps["cpu"].append(time.process_time() - c0)
+            steps["load"].append(os.getloadavg()[0])
+    out.update({k: round(statistics.median(v), 3) for k, v in steps.items()})
+    out["seconds"] = [round(t, 2) for t in steps["total"]]
 elif mode == "refresh":
     import statistics
     from tests.factories import inbox, stored_case, write_rows_csv
@@ -194,6 +227,7 @@ def bench_scale(scale: int) -> None:
             bench_refresh(home)
         if scale == 1:
             bench_formats(home)
+            bench_pdf(home)
             rep = run("report", home, [])
             print(
                 f"annual report 2023 render: median {rep['median']} s of 5 "
@@ -222,6 +256,18 @@ def bench_formats(home: Path) -> None:
     )
 
 
+def bench_pdf(home: Path) -> None:
+    """The annual PDF alone (gather + document + PDF), charts from the cache and drawn anew."""
+    for label, sources in (("charts from the cache", []), ("charts drawn anew", ["cold"])):
+        p = run("pdf", home, sources)
+        print(
+            f"annual PDF render: median {p['total']:.3f} s of 5 (CPU {p['cpu']:.3f} s), {label} "
+            f"(gather {p['gather']:.3f} s, document {p['document']:.3f} s, PDF {p['pdf']:.3f} s; "
+            f"runs {p['seconds']}; load average {p['load']:.2f}; target under 1 s), "
+            f"peak {p['peak_mb']} MB"
+        )
+
+
 def formats_only(home: str | None) -> None:
     """Only the three formats' timing (on an ingested home, else a fresh scale-1 sample)."""
     if home:
@@ -239,6 +285,9 @@ def formats_only(home: str | None) -> None:
 def main() -> None:
     if sys.argv[1:2] == ["formats"]:
         formats_only(sys.argv[2] if len(sys.argv) > 2 else None)
+        return
+    if sys.argv[1:2] == ["pdf"] and len(sys.argv) > 2:
+        bench_pdf(Path(sys.argv[2]))
         return
     scales = [int(s) for s in os.environ.get("BENCH_SCALES", "1 10 100").split()]
     for scale in scales:

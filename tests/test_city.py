@@ -27,6 +27,7 @@ from urbanreport.core.workdays import refresh_calendar
 from urbanreport.indicators import (
     CityFigures,
     Period,
+    breakdowns,
     city_to_json,
     compute,
     compute_city,
@@ -107,6 +108,27 @@ def test_each_district_reads_its_own_records_only(shared: Shared, label: str) ->
             actual = compute(con, period, shared.city.settings_for(code))["indicators"]
             expected = oracle.indicators(shared.data[code], period.start, period.end)
             assert_oracle(actual, expected, f"{code} {label}")
+
+
+def test_a_breakdown_reads_the_district_it_is_asked_for(shared: Shared) -> None:
+    """Whatever district the connection was opened for; and it leaves that one in place."""
+    period = Period.parse("2023")
+    with warehouse.reader(shared.city.settings_for(LONGHU)) as con:
+        for code in (JINPING, LONGHU, NANAO):
+            settings = shared.city.settings_for(code)
+            months = breakdowns(con, period, settings)["dcm_by_month"]
+            expected = oracle.indicators(shared.data[code], period.start, period.end)
+            reported = [m["reported"] for m in months]
+            if expected["dcm.reported"] is None:
+                assert set(reported) == {None}, code  # 数据缺失, never 0
+            else:
+                assert sum(reported) == expected["dcm.reported"], code
+        own = compute(con, period, shared.city.settings_for(LONGHU))["indicators"]
+        assert con.execute("SELECT getvariable('ur_districts')").fetchone()[0] == [LONGHU]
+    assert (
+        own["dcm.reported"]
+        == oracle.indicators(shared.data[LONGHU], period.start, period.end)["dcm.reported"]
+    )
 
 
 @pytest.mark.parametrize("label", PERIODS)

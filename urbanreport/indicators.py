@@ -133,8 +133,11 @@ BREAKDOWNS: tuple[str, ...] = tuple(sorted(p.stem for p in (SQL_DIR / "breakdown
 
 
 def breakdown_params(period: Period, settings: Settings) -> dict[str, Any]:
-    """The period parameters, plus the members every table lists (zero or not), from settings."""
+    """The period parameters, the members every table lists (zero or not), from settings, and
+    the district the tables read (`districts`, `whole_districts`: the scope, not SQL
+    parameters)."""
     d = settings["dictionaries"]
+    codes, words = _scope(settings)
     return {
         **period.params(),
         "streets": settings.streets,
@@ -143,15 +146,19 @@ def breakdown_params(period: Period, settings: Settings) -> dict[str, Any]:
         "dcm_sources": list(d["dcm_sources"]),
         "dcm_categories": [c for cats in d["dcm_categories"].values() for c in cats],
         "activity_types": list(d["activity_types"]),
+        "districts": codes,
+        "whole_districts": words,
     }
 
 
 def breakdown(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
-    """One breakdown table as the file `sql/breakdowns/<name>.sql` computes it.
+    """One breakdown table as the file `sql/breakdowns/<name>.sql` computes it, over the
+    district of `params` (breakdown_params) whatever district the connection was opened for.
 
     A member without any record of its source shows None (数据缺失), not 0: the SQL says so.
     """
-    return warehouse.execute_file(con, f"breakdowns/{name}.sql", params).pl()
+    with warehouse.scoped(con, params["districts"], params["whole_districts"]):
+        return warehouse.execute_file(con, f"breakdowns/{name}.sql", params).pl()
 
 
 def breakdowns(
@@ -159,10 +166,8 @@ def breakdowns(
 ) -> dict[str, list[dict[str, Any]]]:
     """Every breakdown table of the district of `settings` for a period, as rows (the CLI's
     and the tests' form)."""
-    settings = settings or load_settings()
-    params = breakdown_params(period, settings)
-    with warehouse.scoped(con, *_scope(settings)):
-        return {name: breakdown(con, name, params).to_dicts() for name in BREAKDOWNS}
+    params = breakdown_params(period, settings or load_settings())
+    return {name: breakdown(con, name, params).to_dicts() for name in BREAKDOWNS}
 
 
 # --- a whole city ---------------------------------------------------------------------------

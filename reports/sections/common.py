@@ -14,7 +14,7 @@ import polars as pl
 
 from urbanreport.core import catalogue
 from urbanreport.core.catalogue import SECTION_NAMES, SECTION_SOURCES
-from urbanreport.reports import blocks, charts
+from urbanreport.reports import blocks, chart_cache
 from urbanreport.reports.chart_kit import FULL_WIDTH_MM, HALF_WIDTH_MM, ChartSpec, Series
 from urbanreport.reports.figures import Entry, FigureColumn, for_report
 from urbanreport.reports.inputs import ReportData
@@ -176,8 +176,9 @@ def chart_spec(entry: Entry, data: ReportData, options: Mapping[str, Any]) -> Ch
 def chart(
     entry: Entry, data: ReportData, frame: pl.DataFrame, options: Mapping[str, Any]
 ) -> blocks.Chart:
-    """Draw a registry chart with its kind, as the PNG block every output embeds."""
-    drawn = charts.KINDS[entry.chart](frame, chart_spec(entry, data, options))
+    """Draw a registry chart with its kind, as the PNG block every output embeds (read from
+    the report's chart cache when these exact figures were drawn before)."""
+    drawn = chart_cache.drawn(data.charts_dir, entry.chart, frame, chart_spec(entry, data, options))
     source = data.source_title(SECTION_SOURCES[entry.section])
     return blocks.Chart(
         entry_id=entry.id,
