@@ -1,7 +1,7 @@
 -- Warehouse schema. Idempotent: run, in one transaction, at every connection that writes.
 -- The same DDL serves the embedded DuckDB file and DuckLake, which has no PRIMARY KEY, UNIQUE or
 -- CHECK constraints and no sequences. Core tables hold the current version of each record, keyed
--- by district and the data contract's key; the MERGE statements (sql/merge/) keep the keys
+-- by district and the data contract's key; the upserts (sql/merge/) keep the keys
 -- unique. Batch ids come from the counters table (sql/ingest/next_batch_id.sql), unique across
 -- the districts. Every table of records, batches, rejects and watermarks carries `district`,
 -- the division code (行政区划代码) of the district that sent it, as its last column; a warehouse

@@ -1,6 +1,7 @@
 -- The record dates, as stored now, of the records whose keys are in temp table changed_keys
--- (urbanreport/ingest/touches.py): run before the MERGE for the old versions, after it for the
--- new ones; the writer's district's records only (ur_district). Recorded against batch $batch_id.
+-- (urbanreport/ingest/touches.py): run before the upsert (sql/merge/) for the old versions,
+-- after it for the new ones; the writer's district's records only (ur_district). Recorded
+-- against batch $batch_id.
 INSERT INTO batch_touches
 SELECT DISTINCT $batch_id, r.source, r.d, 'record', r.district
 FROM record_dates_by_key() r

@@ -1,8 +1,12 @@
--- Upsert one batch's loadable rows into demolition_targets, keyed by (district, campaign, street).
-MERGE INTO demolition_targets AS t
-USING (SELECT * EXCLUDE (_row, _key, problems), $batch_id AS batch_id,
-              getvariable('ur_district') AS district
-       FROM staged WHERE len(problems) = 0) AS s
-ON t.district = s.district AND t.campaign = s.campaign AND t.street = s.street
-WHEN MATCHED THEN UPDATE SET *
-WHEN NOT MATCHED THEN INSERT *;
+-- Upsert one batch's loadable rows into the core table, keyed by (district, key): the stored
+-- version, in the batch's district (ur_district), of each key the batch brings is deleted and
+-- every loadable row inserted (the newer extract wins), in the batch's transaction. Not MERGE's
+-- UPDATE: a row updated in place makes the next checkpoint rewrite its whole row group, a
+-- deleted one only marks it, so a month's file costs what it inserts. The key is enforced here,
+-- not by a primary key (staging leaves one row per key).
+DELETE FROM demolition_targets AS t USING staged s
+WHERE len(s.problems) = 0 AND t.district = getvariable('ur_district') AND t.campaign = s.campaign AND t.street = s.street;
+INSERT INTO demolition_targets BY NAME
+SELECT * EXCLUDE (_row, _key, problems), $batch_id AS batch_id,
+       getvariable('ur_district') AS district
+FROM staged WHERE len(problems) = 0;

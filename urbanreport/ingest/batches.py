@@ -2,10 +2,11 @@
 
 Plain functions; the Prefect flows in flows/pipeline.py wrap them. A batch reads the file into
 temp tables (staging.py and readers/), then, in one transaction, records the refused rows with
-their reasons, MERGEs the rest into the core table and records the batch. A crash mid-batch
-leaves the warehouse as it was before the batch; re-ingesting the same bytes is a no-op; rows
-read = rows loaded + rows rejected, always. A file that cannot be loaded at all is a refused
-batch with one reject line saying why, so nothing dropped into an inbox goes unmentioned.
+their reasons, upserts the rest into the core table (sql/merge/) and records the batch. A crash
+mid-batch leaves the warehouse as it was before the batch; re-ingesting the same bytes is a
+no-op; rows read = rows loaded + rows rejected, always. A file that cannot be loaded at all is
+a refused batch with one reject line saying why, so nothing dropped into an inbox goes
+unmentioned.
 """
 
 from __future__ import annotations
@@ -154,7 +155,10 @@ def _ingest(
             refused = FileRefused(UNREADABLE)
             log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
         batch = _Batch(source, name, sniffed.content_hash, mtime)
-        return _commit(con, settings, batch, refused, notes, watermark)
+        try:
+            return _commit(con, settings, batch, refused, notes, watermark)
+        finally:
+            staging.release(con)
 
 
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
@@ -324,7 +328,7 @@ def _write_batch(
     batch_id: int,
     notes: list[str],
 ) -> BatchResult:
-    """Inside the batch transaction: rejects, MERGE into the core table, the batch record."""
+    """Inside the batch transaction: rejects, the upsert into the core table, the batch record."""
     params = {"batch_id": batch_id, "source": batch.source, "file_name": batch.file_name}
     warehouse.execute_file(con, "ingest/rejects.sql", params)
     counts = warehouse.query(con, "ingest/counts.sql")[0]

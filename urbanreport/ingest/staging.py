@@ -25,7 +25,7 @@ from urbanreport.ingest.readers.csv import read_table
 from urbanreport.ingest.readers.excel import read_workbook
 from urbanreport.ingest.readers.header import HeaderIndex
 from urbanreport.ingest.readers.jsonl import read_jsonl
-from urbanreport.ingest.readers.sink import prepare, quote
+from urbanreport.ingest.readers.sink import drop_raw_batch, prepare, quote
 from urbanreport.ingest.refusal import FileRefused
 
 
@@ -78,6 +78,24 @@ def stage(
             f"FROM staged s JOIN {quote('district_' + source)} t ON {on} WHERE len(s.problems) = 0"
         )
         warehouse.execute_file(con, "ingest/older_file.sql", {"key_column": key_column, **older})
+    _drop_raw(con)  # everything later reads `staged`: the raw text need not sit beside it
+
+
+# The batch's temp tables besides the readers' raw ones (readers/sink.py).
+_BATCH_TABLES = ("staged", "dim_values", "stored_versions", "changed_keys")
+
+
+def _drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+    drop_raw_batch(con)
+    con.execute("DROP TABLE IF EXISTS raw_file")
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop one batch's temp tables once it is written: the next batch's copies are then never
+    held beside these, which keeps the memory of a long ingest to that of one file."""
+    _drop_raw(con)
+    for table in _BATCH_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _dictionary_value(

@@ -5,7 +5,7 @@ A record counts in a period through its record dates (``record_dates()`` in
 sql/indicators/definitions.sql), so a changed record touches the dates of its old version (it
 leaves those periods) and of its new one (it enters them). A record sent again unchanged
 touches nothing. The dates come from the one definition, ``record_dates_by_key()``, read for
-the changed keys before the MERGE (old versions) and after it (new versions).
+the changed keys before the upsert (sql/merge/: old versions) and after it (new versions).
 """
 
 from __future__ import annotations
@@ -28,22 +28,24 @@ def before_merge(
     the stored record, and record the stored (old) versions' dates."""
     keys = settings.sources[source]["key"]
     spelled = ", ".join(
-        [quote(keys[0])] + [f"b := {quote(k)}" for k in keys[1:]]
+        [f"s.{quote(keys[0])}"] + [f"b := s.{quote(k)}" for k in keys[1:]]
     )  # record_key() in sql/indicators/definitions.sql
     columns = [
         r[0]
         for r in con.execute(f"DESCRIBE {quote(source)}").fetchall()
         if r[0] not in ("batch_id", "district")
     ]
-    # The stored records of the writer's district only (the batch's, see sql/merge/).
+    # Keys are unique in a district's table (sql/merge/ keeps them so), so the stored version of
+    # a key is found by the key alone and then compared: one join on the key, not on every column.
+    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in keys)
     same = " AND ".join(
-        ["t.district = getvariable('ur_district')"]
-        + [f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns]
+        [f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in columns if c not in keys]
+        or ["TRUE"]
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT record_key({spelled}) AS k "
-        "FROM staged s WHERE len(s.problems) = 0 "
-        f"AND NOT EXISTS (SELECT 1 FROM {quote('district_' + source)} t WHERE {same})"
+        f"FROM staged s LEFT JOIN {quote('district_' + source)} t ON {on} "
+        f"WHERE len(s.problems) = 0 AND (t.{quote(keys[0])} IS NULL OR NOT ({same}))"
     )
     _record_dates(con, source, batch_id)
 
