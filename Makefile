@@ -7,7 +7,8 @@ BIN    := $(VENV)/bin
 export URBANREPORT_HOME ?= $(CURDIR)/var
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo demo-steps test lint bench bench-lake serve stop clean browser office postgres
+.PHONY: install demo demo-steps test lint bench bench-lake serve stop clean browser office postgres \
+  city-demo city-stop
 
 $(BIN)/urbanreport: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,8 +78,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	VENV=$(VENV) scripts/lint-imports.sh
 
-bench: install
+# The city rows (tests/bench_city.py) need PostgreSQL: without it they say so and are skipped.
+bench: install postgres
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench_city
 
 # Ingest and indicators: the embedded file against DuckLake on a throwaway local PostgreSQL
 # (BENCH_SCALES, default 1).
@@ -87,6 +90,15 @@ bench-lake: install postgres
 
 serve: install
 	VENV=$(VENV) scripts/serve.sh
+
+# A whole city on one machine (docs/city.md): PostgreSQL as the lake's catalog, three districts'
+# sample data, a Prefect server with two workers running the districts at once, the city
+# report. Prints its total time. `make city-stop` stops exactly what it started.
+city-demo: install postgres
+	@$(TIMED) "make city-demo" env VENV=$(VENV) scripts/city-demo.sh
+
+city-stop:
+	VENV=$(VENV) scripts/city-stop.sh
 
 stop:
 	VENV=$(VENV) scripts/stop.sh

@@ -35,10 +35,20 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 from prefect.runtime import flow_run
 
 from urbanreport import indicators
-from urbanreport.core import catalogue, clock, formatting, warehouse, workdays
+from urbanreport.core import (
+    catalogue,
+    clock,
+    deployments,
+    formatting,
+    lease,
+    warehouse,
+    workdays,
+)
+from urbanreport.core.city import load_city
 from urbanreport.core.clock import SHANGHAI, previous_month
 from urbanreport.core.config import Settings, load_settings
 from urbanreport.core.periods import Period
@@ -130,9 +140,20 @@ def using_settings(settings: Settings) -> Iterator[Settings]:
         _SETTINGS.reset(token)
 
 
-def current_settings() -> Settings:
-    """The settings of `using_settings`, else those of the environment ($URBANREPORT_HOME)."""
-    return _SETTINGS.get() or load_settings()
+def current_settings(district: str | None = None) -> Settings:
+    """The settings of `using_settings`, else those of the environment ($URBANREPORT_HOME);
+    with a district, that district's of the home's city file."""
+    chosen = _SETTINGS.get()
+    if chosen is not None and district in (None, chosen.district_code):
+        return chosen
+    return settings_of(str(chosen.home) if chosen else None, district)
+
+
+def settings_of(home: str | None, district: str | None = None) -> Settings:
+    """A task's settings: the home's, or one district's of its city file."""
+    if district is None:
+        return load_settings(home)
+    return load_city(home).settings_for(district)
 
 
 def scheduled_moment() -> datetime:
@@ -219,7 +240,10 @@ def ingest_lines(batches: Sequence[BatchResult]) -> list[str]:
 
 @task(name="pull-dcm-http", task_run_name="pull-dcm-http", cache_policy=NO_CACHE)
 def pull_http_task(
-    home: str, full_refresh: bool = False, since: datetime | None = None
+    home: str,
+    full_refresh: bool = False,
+    since: datetime | None = None,
+    district: str | None = None,
 ) -> Pull | None:
     """Pull the digital city-management platform into an audit file, with the lock released.
 
@@ -227,7 +251,7 @@ def pull_http_task(
     the one page that failed instead of the whole pull.
     """
     logger = get_run_logger()
-    pulled = ingest.pull_http(load_settings(home), full_refresh=full_refresh, since=since)
+    pulled = ingest.pull_http(settings_of(home, district), full_refresh=full_refresh, since=since)
     logger.info(
         "数字城管平台：%s", f"已保存 {pulled.path.name}" if pulled else "未配置或没有新数据"
     )
@@ -235,9 +259,9 @@ def pull_http_task(
 
 
 @task(name="ingest-source", task_run_name="ingest-{source}", cache_policy=NO_CACHE)
-def ingest_source_task(home: str, source: str) -> list[BatchResult]:
+def ingest_source_task(home: str, source: str, district: str | None = None) -> list[BatchResult]:
     """Load the new inbox files of one source (files already ingested are skipped)."""
-    settings = load_settings(home)
+    settings = settings_of(home, district)
     with warehouse.writer(settings) as con:
         batches = ingest.ingest_source(con, settings, source)
     _log_batches(source, batches)
@@ -245,9 +269,11 @@ def ingest_source_task(home: str, source: str) -> list[BatchResult]:
 
 
 @task(name="load-dcm-http", task_run_name="load-dcm-http", cache_policy=NO_CACHE)
-def load_pull_task(home: str, pulled: Pull | None) -> BatchResult | None:
+def load_pull_task(
+    home: str, pulled: Pull | None, district: str | None = None
+) -> BatchResult | None:
     """Load the saved pull as one batch; its watermark moves in the same transaction."""
-    settings = load_settings(home)
+    settings = settings_of(home, district)
     with warehouse.writer(settings) as con:
         result = ingest.ingest_pull(con, settings, pulled)
     if result is not None:
@@ -256,17 +282,17 @@ def load_pull_task(home: str, pulled: Pull | None) -> BatchResult | None:
 
 
 @task(name="refresh-calendar", task_run_name="refresh-calendar", cache_policy=NO_CACHE)
-def refresh_calendar_task(home: str) -> None:
+def refresh_calendar_task(home: str, district: str | None = None) -> None:
     """Rebuild the working-day calendar: a holiday list added to the config takes effect now."""
-    settings = load_settings(home)
+    settings = settings_of(home, district)
     with warehouse.writer(settings) as con:
         workdays.refresh_calendar(con, settings)
 
 
 @task(name="indicators", task_run_name="indicators-{period}", cache_policy=NO_CACHE)
-def indicators_task(home: str, period: str) -> dict[str, Any]:
+def indicators_task(home: str, period: str, district: str | None = None) -> dict[str, Any]:
     """Compute the period's indicators (the figures shown in the run's markdown artifact)."""
-    settings = load_settings(home)
+    settings = settings_of(home, district)
     with warehouse.reader(settings) as con:
         figures = indicators.compute(con, Period.parse(period), settings)
     values = figures.get("indicators") or {}
@@ -276,9 +302,9 @@ def indicators_task(home: str, period: str) -> dict[str, Any]:
 
 
 @task(name="render", task_run_name="render-{period}", cache_policy=NO_CACHE)
-def render_task(home: str, period: str) -> ReportEntry:
+def render_task(home: str, period: str, district: str | None = None) -> ReportEntry:
     """Write the period's report and register it; unchanged content keeps the existing version."""
-    entry = build.render(load_settings(home), Period.parse(period))
+    entry = build.render(settings_of(home, district), Period.parse(period))
     state = "已生成新版本" if entry.changed else "内容未变，沿用现有版本"
     get_run_logger().info("%s：%s %s", period, state, entry.path)
     return entry
@@ -336,21 +362,36 @@ def _run(
 
     The lock spans the whole run: a scheduled run and a manual rerun never interleave their
     writes or their report registrations; the second waits (`ingest.lock_timeout_seconds`).
+    Three guards, outermost first: the district's Prefect concurrency limit (one slot, so a
+    second run of the district waits in Prefect, visibly), the file lock of this home, and on
+    a lake the district's catalog lease, which also holds across machines and outside Prefect.
+    Without the limit on the server (a run outside a city deployment) the first is a no-op.
     """
     logger = get_run_logger()
-    home = str(settings.home)
-    pulled = pull_http_task(home, full_refresh=full_refresh, since=since)
-    logger.info("等待仓库写锁：%s", warehouse.describe(settings))
-    with warehouse.exclusive(settings):
+    home, code = str(settings.home), settings.district_code
+    pulled = pull_http_task(home, full_refresh=full_refresh, since=since, district=code)
+    logger.info("等待区划 %s 的运行名额与仓库写锁：%s", code, warehouse.describe(settings))
+    with (
+        concurrency(deployments.district_limit(code), occupy=1),
+        warehouse.exclusive(settings),
+        lease.district_lease(settings, code),
+    ):
         logger.info("已获得仓库写锁")
         batches = [
-            b for s in ingest.discover_sources(settings) for b in ingest_source_task(home, s)
+            b
+            for s in ingest.discover_sources(settings)
+            for b in ingest_source_task(home, s, district=code)
         ]
-        loaded = load_pull_task(home, pulled)
+        loaded = load_pull_task(home, pulled, district=code)
         batches += [loaded] if loaded is not None else []
-        refresh_calendar_task(home)
+        refresh_calendar_task(home, district=code)
         rendered = [
-            Rendered(p, indicators_task(home, p.label), render_task(home, p.label)) for p in periods
+            Rendered(
+                p,
+                indicators_task(home, p.label, district=code),
+                render_task(home, p.label, district=code),
+            )
+            for p in periods
         ]
     logger.info("已释放仓库写锁")
     return batches, rendered
@@ -397,12 +438,13 @@ def _publish(
 
 
 @flow(name="monthly-run", description="月度流程：入库、计算指标、生成上月月报与本财年年度报告。")
-def monthly_run(period: str | None = None) -> dict[str, str]:
+def monthly_run(period: str | None = None, district: str | None = None) -> dict[str, str]:
     """Ingest, then render the month's brief and its fiscal year's report (year to date).
 
     Without `period` the month is the one before the run's scheduled date in Beijing time, so
     the 06:00 run on 1 January reports on December and renders the final annual report of the
-    year just ended. Returns period label → PDF path.
+    year just ended. `district` (a division code of the city file) runs that district; the
+    city's deployments pass it, one deployment per district. Returns period label → PDF path.
     """
     logger = get_run_logger()
     if period is None:
@@ -417,14 +459,14 @@ def monthly_run(period: str | None = None) -> dict[str, str]:
     if month.end >= today_in_shanghai():
         logger.warning("%s 尚未结束：月报只含截至目前的数据", month.label)
     annual = Period.parse(str(month.fiscal_year))
-    settings = current_settings()
+    settings = current_settings(district)
     logger.info("统计期 %s，年度报告 %s；数据目录 %s", month.label, annual.label, settings.home)
 
     batches, rendered = _run(settings, [month, annual])
     _publish(
         settings,
         f"{month.label} 月度流程",
-        artifact_key("monthly", month.label),
+        artifact_key("monthly", *([district] if district else []), month.label),
         rendered,
         batches,
         rendered,
@@ -436,7 +478,9 @@ def monthly_run(period: str | None = None) -> dict[str, str]:
     name="fiscal-year-rerun",
     description="财年重跑：重新入库（可全量拉取HTTP），重算并重新生成全年月报与年度报告。",
 )
-def fiscal_year_rerun(fiscal_year: int, full_refresh: bool = False) -> dict[str, str]:
+def fiscal_year_rerun(
+    fiscal_year: int, full_refresh: bool = False, district: str | None = None
+) -> dict[str, str]:
     """Re-ingest, recompute and re-render every completed month of a fiscal year and its report.
 
     Unchanged data gives byte-identical PDFs and no new report versions, so a rerun is safe to
@@ -445,7 +489,7 @@ def fiscal_year_rerun(fiscal_year: int, full_refresh: bool = False) -> dict[str,
     """
     logger = get_run_logger()
     fiscal_year = validate_fiscal_year(fiscal_year)
-    settings = current_settings()
+    settings = current_settings(district)
     today = today_in_shanghai()
     months = completed_months(fiscal_year, today)
     periods = [Period.parse(m) for m in months]

@@ -260,7 +260,8 @@ def publish(
     )
 
 
-def _entry(folder: Path, raw: Mapping[str, Any], changed: bool, **extra: Any) -> ReportEntry:
+def entry_from(folder: Path, raw: Mapping[str, Any], changed: bool, **extra: Any) -> ReportEntry:
+    """A registry entry as the caller gets it (district and city reports alike)."""
     return ReportEntry(
         id=raw["id"],
         kind=raw["kind"],
@@ -293,7 +294,7 @@ def render_data(reports_dir: Path, data: ReportData) -> ReportEntry:
     shown = list(rendered.entry_ids)
     charts = [i for i in shown if figures.entry(i).type == "chart"]
     seconds = time.perf_counter() - started
-    return _entry(folder, raw, changed, charts=charts, figures=shown, seconds=seconds)
+    return entry_from(folder, raw, changed, charts=charts, figures=shown, seconds=seconds)
 
 
 def render(

@@ -447,6 +447,51 @@ def funnel(frame: pl.DataFrame, spec: ChartSpec) -> Chart:
     return kit.render(spec, spec.height(12.0 + 8.0 * len(labels)), draw)
 
 
+def district_bars(frame: pl.DataFrame, spec: ChartSpec) -> Chart:
+    """One indicator by district, in the city file's order (not ranked: a reader looks for
+    their district where it always is), this period against the year before.
+
+    A district without a figure gets no bar but the words 数据缺失 where its bar would be;
+    rates are drawn in per cent. The value labels come from the one formatter.
+    """
+    series = spec.series[0]
+    kind = str(spec.options.get("kind") or "count")
+    factor = 100.0 if kind == "rate" else 1.0
+    labels = _labels(frame, spec)
+    values = frame.get_column(series.column).to_list() if labels else []
+    cur = [math.nan if v is None else float(v) * factor for v in values]
+    prev_name = f"prev_{series.column}"
+    prev = kit.column(frame, prev_name) if prev_name in frame.columns else [math.nan] * len(cur)
+    prev = [v * factor for v in prev]
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        if not labels or kit.all_nan(cur):
+            kit.missing(ax)
+            return
+        y = list(range(len(labels)))[::-1]
+        legend = tuple(spec.options.get("legend") or kit.year_labels(spec.fiscal_year))
+        kit.bar_pair(ax, y, kit.zeros(cur), kit.zeros(prev), legend, horizontal=True)
+        kit.legend(ax.figure, ax, 2)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        unit = "%" if kind == "rate" else series.unit
+        ax.set_xlabel(f"{series.label}（{unit}）" if unit else series.label)
+        ax.xaxis.set_major_formatter(kit.plain_formatter())
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        kit.grid(ax, "x")
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        span = max(kit.zeros(cur) + kit.zeros(prev)) or 1.0
+        ax.set_xlim(0, span * 1.3)
+        for yy, value, raw in zip(y, cur, values, strict=True):
+            text = formatting.MISSING if raw is None else formatting.number(kind, raw)
+            ax.text((0 if math.isnan(value) else value) + span * 0.01, yy + 0.19, text,
+                    va="center", fontsize=6.5)  # fmt: skip
+
+    return kit.render(spec, spec.height(14.0 + len(labels) * 7.5), draw)
+
+
 #: The chart kinds a registry entry may name (`chart = "…"` in figures.toml).
 KINDS: dict[str, Callable[[pl.DataFrame, ChartSpec], Chart]] = {
     "monthly_bars": monthly_bars,
@@ -457,4 +502,5 @@ KINDS: dict[str, Callable[[pl.DataFrame, ChartSpec], Chart]] = {
     "campaign_progress": campaign_progress,
     "street_targets": street_targets,
     "funnel": funnel,
+    "district_bars": district_bars,
 }

@@ -18,7 +18,8 @@ from typing import Any
 
 from urbanreport.core import catalogue
 
-REPORTS = ("annual", "monthly")
+#: The district reports, and the city report over all districts (reports/sections/city.py).
+REPORTS = ("annual", "monthly", "city")
 SECTIONS = ("headline", *catalogue.SECTIONS, "quality")
 SPANS = ("period", "year_to_date")
 #: What a column without a catalogue key can hold.
@@ -34,6 +35,7 @@ DIMENSIONS = frozenset(
         "unit",
         "data_source",
         "stage",
+        "district",
     }
 )
 #: The columns of an indicator table (one row per catalogue key).

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start the scheduled side of urbanreport (`make serve`): a Prefect server on 127.0.0.1, the
-# process work pool, the deployments of prefect.yaml and one worker. `make stop` stops exactly
-# these processes again, using the PIDs recorded here.
+# process work pool, the deployments of prefect.yaml and the worker(s). With a city file
+# ($URBANREPORT_HOME/city.toml or $URBANREPORT_CITY) also one monthly deployment per district
+# and the city rollup, generated from it (`urbanreport city-deployments`), with each district's
+# concurrency limit. `make stop` stops exactly these processes again, using the PIDs recorded here.
 #
 # Everything Prefect keeps (database, logs, PIDs) lives in $URBANREPORT_HOME/prefect, so the
 # scheduler's state travels with the data directory and never mixes with another checkout's.
@@ -10,6 +12,9 @@
 #   URBANREPORT_HOME          data directory (default: <project>/var)
 #   URBANREPORT_PREFECT_PORT  server port on 127.0.0.1 (default: 4200)
 #   VENV                      virtualenv holding prefect (default: <project>/.venv)
+#   URBANREPORT_WORKERS       process workers on the pool (default: 1; a city: 2 or more)
+#   URBANREPORT_WORKER_RUNS   flow runs one worker runs at once (default: no limit); 1 spreads
+#                             a city's districts over the workers, one run each
 set -euo pipefail
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,12 +28,17 @@ VENV_DIR="${VENV:-.venv}"
 case "$VENV_DIR" in /*) ;; *) VENV_DIR="$PROJECT_DIR/$VENV_DIR" ;; esac
 PREFECT="$VENV_DIR/bin/prefect"
 PYTHON="$VENV_DIR/bin/python"
+URBANREPORT="$VENV_DIR/bin/urbanreport"
+WORKERS="${URBANREPORT_WORKERS:-1}"
+WORKER_RUNS="${URBANREPORT_WORKER_RUNS:-}"
+CITY_FILE="${URBANREPORT_CITY:-$URBANREPORT_HOME/city.toml}"
 
 HOST=127.0.0.1
 PORT="${URBANREPORT_PREFECT_PORT:-4200}"
 POOL=urbanreport-pool
 STATE_DIR="$URBANREPORT_HOME/prefect"
 PID_FILE="$STATE_DIR/serve.pids"
+CITY_YAML="$STATE_DIR/city-deployments.yaml"
 HEALTH_TIMEOUT_SECONDS=120
 
 export PREFECT_HOME="$STATE_DIR"
@@ -119,27 +129,51 @@ fi
 }
 echo "Deployed prefect.yaml (monthly, fiscal-year-rerun)"
 
-start_background worker "$STATE_DIR/worker.log" \
-    "$PREFECT" worker start --pool "$POOL" --type process --name "urbanreport-worker"
-WORKER_PID=$STARTED_PID
+# A city: its districts' deployments and the rollup, generated from the city file, and each
+# district's concurrency limit (one slot) on the server.
+if [ -f "$CITY_FILE" ]; then
+    "$URBANREPORT" city-deployments --output "$CITY_YAML" --create-limits \
+        >"$STATE_DIR/city-deploy.log" 2>&1 || {
+        echo "urbanreport city-deployments failed; see $STATE_DIR/city-deploy.log" >&2
+        tail -n 30 "$STATE_DIR/city-deploy.log" >&2
+        false
+    }
+    (cd "$PROJECT_DIR" && env -u URBANREPORT_PROJECT_DIR "$PREFECT" deploy --all --no-prompt \
+        --prefect-file "$CITY_YAML") >>"$STATE_DIR/city-deploy.log" 2>&1 || {
+        echo "prefect deploy of the city failed; last lines of $STATE_DIR/city-deploy.log:" >&2
+        tail -n 30 "$STATE_DIR/city-deploy.log" >&2
+        false
+    }
+    echo "Deployed the city's districts and rollup ($CITY_YAML)"
+fi
 
-deadline=$((SECONDS + 60))
-until grep -q "started" "$STATE_DIR/worker.log" 2>/dev/null; do
-    if ! alive "$WORKER_PID"; then
-        echo "The worker exited; last lines of $STATE_DIR/worker.log:" >&2
-        tail -n 20 "$STATE_DIR/worker.log" >&2
-        false
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-        echo "The worker did not report as started within 60s." >&2
-        false
-    fi
-    sleep 0.5
+# Workers: one log each (worker.log, worker-2.log, …); each picks up whichever run is due.
+WORKER_PIDS=""
+for n in $(seq 1 "$WORKERS"); do
+    if [ "$n" = 1 ]; then log="$STATE_DIR/worker.log"; else log="$STATE_DIR/worker-$n.log"; fi
+    start_background worker "$log" \
+        "$PREFECT" worker start --pool "$POOL" --type process --name "urbanreport-worker-$n" \
+        ${WORKER_RUNS:+--limit "$WORKER_RUNS"}
+    WORKER_PIDS="$WORKER_PIDS $STARTED_PID"
+    deadline=$((SECONDS + 60))
+    until grep -q "started" "$log" 2>/dev/null; do
+        if ! alive "$STARTED_PID"; then
+            echo "Worker $n exited; last lines of $log:" >&2
+            tail -n 20 "$log" >&2
+            false
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "Worker $n did not report as started within 60s." >&2
+            false
+        fi
+        sleep 0.5
+    done
 done
+WORKER_PID="${WORKER_PIDS# }"
 trap - ERR
 
 cat <<TXT
-Worker started on pool $POOL (PID $WORKER_PID); server PID $SERVER_PID. PIDs: $PID_FILE
+$WORKERS worker(s) started on pool $POOL (PID $WORKER_PID); server PID $SERVER_PID. PIDs: $PID_FILE
 
 Prefect UI:  http://$HOST:$PORT
 Run a month by hand:

@@ -175,3 +175,15 @@ CREATE TABLE IF NOT EXISTS batch_touches (
     what     VARCHAR NOT NULL,     -- record | counts | rejects
     district VARCHAR NOT NULL
 );
+
+-- Who is writing for a district (urbanreport/core/lease.py): one row per district, taken by a
+-- run with its owner and an expiry, renewed while it runs, released at its end. A run killed
+-- before releasing leaves the row to expire; the next run then takes it over. Rows are only
+-- ever UPDATEd once seeded, so two runs taking the same lease at once conflict on commit and
+-- the later one sees the earlier one's owner.
+CREATE TABLE IF NOT EXISTS leases (
+    district   VARCHAR NOT NULL,
+    owner      VARCHAR,
+    taken_at   TIMESTAMPTZ,
+    expires_at TIMESTAMPTZ
+);

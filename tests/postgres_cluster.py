@@ -51,6 +51,13 @@ class Cluster:
         return make_settings(home, config)
 
 
+def child_env(password: str, **extra: str) -> dict[str, str]:
+    """The environment of a writer process started by a test: this checkout, the catalog's
+    password, none of the caller's urbanreport settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANREPORT_")}
+    return env | {"PYTHONPATH": str(REPO_ROOT), CATALOG_PASSWORD_ENV: password} | extra
+
+
 def _script(*args: object, password: str) -> subprocess.CompletedProcess:
     env = os.environ | {CATALOG_PASSWORD_ENV: password}
     proc = subprocess.run(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import pytest
 import yaml
 
 from tests.factories import REPO_ROOT
+from tests.prefect_server import alive, free_port, log_tails, recorded_pids
 from urbanreport.core.config import load_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -120,37 +120,6 @@ def test_make_serve_and_stop_call_the_scripts() -> None:
 
 
 # --- a real server, worker and deployment ---------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def recorded_pids(home: Path) -> list[int]:
-    pid_file = home / "prefect" / "serve.pids"
-    if not pid_file.is_file():
-        return []
-    return [int(line.split()[1]) for line in pid_file.read_text().splitlines() if line.strip()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def log_tails(home: Path) -> str:
-    out = []
-    for name in ("server.log", "deploy.log", "worker.log"):
-        path = home / "prefect" / name
-        if path.is_file():
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-            out.append(f"--- {name}\n" + "\n".join(lines[-40:]))
-    return "\n".join(out)
 
 
 @pytest.mark.integration

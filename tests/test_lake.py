@@ -10,7 +10,6 @@ survive a writer killed mid-batch, and never show the catalog's password anywher
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -39,7 +38,7 @@ from tests.factories import (
     snapshot,
     write_rows_csv,
 )
-from tests.postgres_cluster import Cluster
+from tests.postgres_cluster import Cluster, child_env
 from urbanreport.core import warehouse
 from urbanreport.core.config import CATALOG_PASSWORD_ENV, SOURCES, Settings
 from urbanreport.core.warehouse import CatalogUnavailable, CommitConflict
@@ -81,11 +80,6 @@ with warehouse.writer(settings) as con:
 print(json.dumps({"started": started, "finished": time.time(),
                   "statuses": [r.status for r in results]}))
 """
-
-
-def child_env(password: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANREPORT_")}
-    return env | {"PYTHONPATH": str(REPO_ROOT), CATALOG_PASSWORD_ENV: password} | extra
 
 
 def start_writer(settings: Settings, go: Path, sources: list[str], env: dict) -> subprocess.Popen:

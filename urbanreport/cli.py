@@ -120,7 +120,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.period is not None:
         parse_month(args.period)  # refuse a bad period before Prefect starts a server
-    monthly_run(period=args.period)
+    monthly_run(period=args.period, district=args.district)
     return 0
 
 
@@ -128,7 +128,44 @@ def cmd_rerun(settings: Settings, args: argparse.Namespace) -> int:
     from urbanreport.flows.pipeline import fiscal_year_rerun, validate_fiscal_year
 
     validate_fiscal_year(args.fiscal_year)  # refuse a bad year before Prefect starts a server
-    fiscal_year_rerun(fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+    fiscal_year_rerun(
+        fiscal_year=args.fiscal_year, full_refresh=args.full_refresh, district=args.district
+    )
+    return 0
+
+
+def cmd_city_deployments(settings: Settings, args: argparse.Namespace) -> int:
+    import yaml
+
+    from urbanreport.core import deployments
+
+    city = load_city(settings.home)
+    document = deployments.city_deployments(city)
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    header = (
+        f"# Prefect deployments of {city.name} ({city.code}), generated from its city file by\n"
+        "# `urbanreport city deployments`: edit city.toml and generate again, not this file.\n"
+    )
+    if args.output:
+        Path(args.output).write_text(header + text, encoding="utf-8")
+        print(f"已写出 {len(document['deployments'])} 个部署：{args.output}")
+    else:
+        print(header + text, end="")
+    if args.create_limits:
+        from urbanreport.flows.city import ensure_district_limits
+
+        for name in ensure_district_limits(deployments.district_limits(city)):
+            print(f"并发限制 {name}：1")
+    return 0
+
+
+def cmd_city_report(settings: Settings, args: argparse.Namespace) -> int:
+    from urbanreport.indicators import Period
+    from urbanreport.reports.city import render_city
+
+    entry = render_city(load_city(settings.home), Period.parse(args.period))
+    for path in entry.files.values():
+        print(path)
     return 0
 
 
@@ -304,6 +341,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--annotated", metavar="OUT", help="为 Word 文稿写出批注副本（标出不一致的数字）"
     )
+
+    p = add(
+        "city-deployments",
+        cmd_city_deployments,
+        "由 city.toml 生成各区县月度部署和全市汇总部署（prefect.yaml 格式）",
+    )
+    p.add_argument("--output", metavar="FILE", help="写入文件（默认打印）")
+    p.add_argument(
+        "--create-limits", action="store_true", help="同时在 Prefect 服务器上建立各区县并发限制"
+    )
+    p = add("city-report", cmd_city_report, "生成全市报告（PDF、Word、Excel）：2023 或 2023-07")
+    p.add_argument("--period", required=True)
 
     _add_portal_parsers(add)
     return parser

@@ -11,7 +11,7 @@ Why a lock of our own on top of DuckDB's: DuckDB refuses a second read-write pro
 opaque I/O error; the bureau's operator should instead see that another run is in progress,
 and a scheduled run should wait for a manual rerun to finish rather than fail at once. The lock
 is a file lock, so it guards one home on one machine; on a lake shared by several machines the
-guard against two runs of the same district becomes a lease row in the catalog (not built yet).
+guard against two runs of the same district is a lease row in the catalog (core/lease.py).
 On the embedded file the lock is the home's (one writer at all); on a lake it is the district's,
 so that the districts of one home write at the same time.
 
@@ -460,22 +460,32 @@ def next_batch_id(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
 
 
 @contextmanager
+def unlocked_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection with the schema in place, without the single-writer lock.
+
+    Only for the catalog lease (urbanreport/core/lease.py), which must take and renew its row
+    while another connection of the same run holds the lock and loads.
+    """
+    con = _connect(settings, read_only=False)
+    try:
+        _check_schema(con, settings)
+        transaction(
+            con,
+            settings,
+            lambda c: c.execute(sql_text("schema.sql")),
+            "建立仓库表 (creating the warehouse tables)",
+        )
+        _prepare(con, settings)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
 def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, held under the single-writer lock, with the schema in place."""
-    with exclusive(settings):
-        con = _connect(settings, read_only=False)
-        try:
-            _check_schema(con, settings)
-            transaction(
-                con,
-                settings,
-                lambda c: c.execute(sql_text("schema.sql")),
-                "建立仓库表 (creating the warehouse tables)",
-            )
-            _prepare(con, settings)
-            yield con
-        finally:
-            con.close()
+    with exclusive(settings), unlocked_writer(settings) as con:
+        yield con
 
 
 @contextmanager

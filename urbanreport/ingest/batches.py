@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from urbanreport.core import clock, warehouse
+from urbanreport.core import clock, lease, warehouse
 from urbanreport.core.clock import SHANGHAI
 from urbanreport.core.config import SOURCES, Settings
 from urbanreport.core.workdays import refresh_calendar
@@ -228,15 +228,19 @@ def _commit(
     notes: list[str],
     watermark: dt.datetime | None,
 ) -> BatchResult:
-    """The batch's persistent writes, all in one transaction.
+    """The batch's persistent writes, all in one transaction, run again on a commit conflict.
 
-    On a lake, a district's batch can conflict at commit with another district's batch into the
-    same table (DuckLake checks conflicts per table); it is then written again from its staged
-    rows, a bounded number of times (warehouse.transaction), under the same batch id.
+    Why the whole transaction: on DuckLake another writer may commit a change to the same table
+    (a record both batches correct) while this one runs; its COMMIT is then refused, and only a
+    fresh run of every write (with a new batch id, seeing the other's records) can succeed.
+    The staged rows are temp tables, untouched by a rollback, so a retry re-reads nothing.
     """
-    batch_id = warehouse.next_batch_id(con, settings)
 
-    def write(c: duckdb.DuckDBPyConnection) -> BatchResult:
+    def work(c: duckdb.DuckDBPyConnection) -> BatchResult:
+        seen = _seen(c, batch.source, batch.file_name, batch.content_hash)
+        if seen is not None:  # another writer loaded these bytes while this one waited
+            return seen
+        batch_id = warehouse.next_batch_id(c, settings)
         if refused is not None:
             result = _record_refused(c, batch, batch_id, refused)
         else:
@@ -252,10 +256,12 @@ def _commit(
 
     try:
         result = warehouse.transaction(
-            con, settings, write, f"{batch.source} {batch.file_name} 入库 (loading the file)"
+            con, settings, work, f"{batch.file_name} 入库 (loading {batch.file_name})"
         )
-    except duckdb.OutOfMemoryException as exc:  # said in words, the batch left undone
+    except duckdb.OutOfMemoryException as exc:  # said to the operator in words, batch left undone
         raise RuntimeError(f"{batch.file_name}: {OUT_OF_MEMORY}") from exc
+    if result.skipped:
+        return result
     log.info(
         "%s %s: read %d, loaded %d, rejected %d%s",
         batch.source,
@@ -465,9 +471,14 @@ def pull_http(
 def ingest_all(
     settings: Settings, pulled: http_source.Pull | None = None
 ) -> dict[str, list[BatchResult]]:
-    """Everything new in the inbox, plus a saved HTTP pull, under the write lock."""
+    """Everything new in the inbox, plus a saved HTTP pull, under the write lock (and, on a
+    lake, the district's catalog lease: another run of the district on any machine waits)."""
     results: dict[str, list[BatchResult]] = {}
-    with warehouse.writer(settings) as con:
+    with (
+        warehouse.exclusive(settings),
+        lease.district_lease(settings, settings.district_code),
+        warehouse.writer(settings) as con,
+    ):
         for source in SOURCES:
             results[source] = ingest_source(con, settings, source)
         loaded = ingest_pull(con, settings, pulled)
