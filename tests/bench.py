@@ -298,8 +298,8 @@ def bench_pdf(home: Path) -> None:
     for label, sources in (("charts from the cache", []), ("charts drawn anew", ["cold"])):
         p = run("pdf", home, sources)
         print(
-            f"annual PDF render: median {p['total']:.3f} s of 5 (CPU {p['run_cpu']:.3f} s), {label} "
-            f"(gather {p['gather']:.3f} s, document {p['document']:.3f} s, PDF {p['pdf']:.3f} s; "
+            f"annual PDF render: median {p['total']:.3f} s of 5 (CPU {p['run_cpu']:.3f} s), "
+            f"{label} (gather {p['gather']:.3f} s, document {p['document']:.3f} s, PDF {p['pdf']:.3f} s; "
             f"runs {p['seconds']}; load average {p['load']:.2f}; target under 1 s), "
             f"peak {p['peak_mb']} MB"
         )
