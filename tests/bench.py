@@ -299,7 +299,8 @@ def bench_pdf(home: Path) -> None:
         p = run("pdf", home, sources)
         print(
             f"annual PDF render: median {p['total']:.3f} s of 5 (CPU {p['run_cpu']:.3f} s), "
-            f"{label} (gather {p['gather']:.3f} s, document {p['document']:.3f} s, PDF {p['pdf']:.3f} s; "
+            f"{label} (gather {p['gather']:.3f} s, document {p['document']:.3f} s, "
+            f"PDF {p['pdf']:.3f} s; "
             f"runs {p['seconds']}; load average {p['load']:.2f}; target under 1 s), "
             f"peak {p['peak_mb']} MB"
         )
