@@ -404,6 +404,19 @@ def reject_places(con: duckdb.DuckDBPyConnection, file_name: str) -> list[tuple]
     ]
 
 
+def lake_tables_written_since(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> set[str]:
+    """The tables the lake's commits after ``snapshot_id`` wrote to (inserts, deletes)."""
+    info = f"ducklake_table_info('{warehouse.LAKE}')"
+    names = dict(
+        con.execute(f"SELECT CAST(table_id AS VARCHAR), table_name FROM {info}").fetchall()
+    )
+    rows = con.execute(
+        f"SELECT changes FROM ducklake_snapshots('{warehouse.LAKE}') WHERE snapshot_id > ?",
+        [snapshot_id],
+    ).fetchall()
+    return {names.get(i, i) for (changes,) in rows for ids in changes.values() for i in ids}
+
+
 def every_batch_balances(con: duckdb.DuckDBPyConnection) -> bool:
     """rows read = rows loaded + rows rejected, for every batch ever recorded."""
     return con.execute(

@@ -31,6 +31,7 @@ from tests.factories import (
     count,
     enforcement_row,
     inbox,
+    lake_tables_written_since,
     make_settings,
     record,
     rejects,
@@ -164,19 +165,6 @@ def lake_snapshot_id(con: duckdb.DuckDBPyConnection) -> int:
     ).fetchone()[0]
 
 
-def tables_written_since(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> set[str]:
-    """The tables the lake's commits after ``snapshot_id`` wrote to (inserts, deletes)."""
-    info = f"ducklake_table_info('{warehouse.LAKE}')"
-    names = dict(
-        con.execute(f"SELECT CAST(table_id AS VARCHAR), table_name FROM {info}").fetchall()
-    )
-    rows = con.execute(
-        f"SELECT changes FROM ducklake_snapshots('{warehouse.LAKE}') WHERE snapshot_id > ?",
-        [snapshot_id],
-    ).fetchall()
-    return {names.get(i, i) for (changes,) in rows for ids in changes.values() for i in ids}
-
-
 def figures(settings: Settings, label: str) -> dict[str, Any]:
     """compute + breakdowns, without the ingest clock (each warehouse was loaded at its time)."""
     with warehouse.reader(settings) as con:
@@ -231,7 +219,7 @@ def test_reingest_is_a_no_op(city: City) -> None:
     with warehouse.reader(city.whole) as con:
         # No record, batch or reject written: the only commits take and give back the
         # district's write lease (urbanreport/core/lease.py).
-        assert tables_written_since(con, before) <= {"leases"}
+        assert lake_tables_written_since(con, before) <= {"leases"}
         assert snapshot(con) == tables
 
 
