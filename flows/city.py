@@ -17,14 +17,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 
 from urbanreport.core.city import load_city
-from urbanreport.core.clock import SHANGHAI, previous_month
 from urbanreport.core.periods import Period
 from urbanreport.flows.pipeline import (
     artifact_key,
     current_settings,
     indicator_table,
-    parse_month,
-    scheduled_moment,
+    reported_month,
 )
 from urbanreport.reports import city as city_report
 from urbanreport.reports.build import ReportEntry
@@ -54,15 +52,7 @@ def city_rollup(period: str | None = None) -> dict[str, str]:
     """The city report of the month before the scheduled date (or `period`, YYYY-MM) and of
     its fiscal year so far. Returns period label → PDF path."""
     logger = get_run_logger()
-    if period is None:
-        moment = scheduled_moment()
-        period = previous_month(moment)
-        logger.info(
-            "未指定统计期：计划时间 %s（北京时间）的上一个月是 %s",
-            moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-            period,
-        )
-    month = parse_month(period)
+    month = reported_month(period)
     home = str(current_settings().home)
     city = load_city(home)
     logger.info("%s：%d 个区县，统计期 %s", city.name, len(city.districts), month.label)

@@ -437,6 +437,20 @@ def _publish(
 # --- flows ----------------------------------------------------------------------------------
 
 
+def reported_month(period: str | None) -> Period:
+    """`period` (YYYY-MM), or the month before the run's scheduled date in Beijing time, said
+    in the log: what the monthly run and the city rollup report on."""
+    if period is None:
+        moment = scheduled_moment()
+        period = previous_month(moment)
+        get_run_logger().info(
+            "未指定统计期：计划时间 %s（北京时间）的上一个月是 %s",
+            moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            period,
+        )
+    return parse_month(period)
+
+
 @flow(name="monthly-run", description="月度流程：入库、计算指标、生成上月月报与本财年年度报告。")
 def monthly_run(period: str | None = None, district: str | None = None) -> dict[str, str]:
     """Ingest, then render the month's brief and its fiscal year's report (year to date).
@@ -447,15 +461,7 @@ def monthly_run(period: str | None = None, district: str | None = None) -> dict[
     city's deployments pass it, one deployment per district. Returns period label → PDF path.
     """
     logger = get_run_logger()
-    if period is None:
-        moment = scheduled_moment()
-        period = previous_month(moment)
-        logger.info(
-            "未指定统计期：计划时间 %s（北京时间）的上一个月是 %s",
-            moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-            period,
-        )
-    month = parse_month(period)
+    month = reported_month(period)
     if month.end >= today_in_shanghai():
         logger.warning("%s 尚未结束：月报只含截至目前的数据", month.label)
     annual = Period.parse(str(month.fiscal_year))
