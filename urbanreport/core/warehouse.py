@@ -489,6 +489,22 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
+def companion(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A second connection to the warehouse `con` has open, prepared as it is (macros, views,
+    the district of `settings`): for work beside con's, such as staging the next file in its
+    own temp tables while con writes this one. It holds no lock of its own: con's covers it."""
+    cur = con.cursor()
+    try:
+        _use(cur, settings)
+        _prepare(cur, settings)
+        yield cur
+    finally:
+        cur.close()
+
+
+@contextmanager
 def connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the warehouse as it is: no schema, no scope, no lock (the
     caller holds `exclusive`). For the migration only (urbanreport/core/migrate.py)."""
