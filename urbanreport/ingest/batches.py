@@ -15,12 +15,10 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import re
 import signal
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +132,7 @@ def _ingest(
     watermark: dt.datetime | None = None,
 ) -> BatchResult:
     sniffed = sniffed or detect.sniff(path)
-    with _memory_limit(con, settings["ingest"].get("memory_limit", "")):
+    with warehouse.memory_limit(con, settings):
         staged = _stage(con, settings, source, path, name, mtime, sniffed)
         if isinstance(staged, BatchResult):
             return staged
@@ -196,26 +194,6 @@ def _write(
         return _commit(con, settings, batch, staged.refused, staged.notes, watermark)
     finally:
         staging.release(con)
-
-
-_MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
-
-
-@contextmanager
-def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    """DuckDB's memory while one batch loads (`[ingest] memory_limit`): past it, DuckDB spills
-    to disk, so a pull of millions of lines takes bounded memory. Restored afterwards."""
-    if not limit:
-        yield
-        return
-    if not _MEMORY.fullmatch(limit.strip()):
-        raise ValueError(f'[ingest] memory_limit 的格式应如 "1GB"：{limit!r}')
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"SET memory_limit = '{limit.strip()}'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = '{before}'")
 
 
 def _out_of_memory(exc: BaseException) -> bool:
@@ -459,7 +437,7 @@ def ingest_path(
     con: duckdb.DuckDBPyConnection, settings: Settings, source: str, path: Path
 ) -> list[BatchResult]:
     """One inbox file: one batch, or one per member of a ZIP archive."""
-    with _memory_limit(con, settings["ingest"].get("memory_limit", "")):
+    with warehouse.memory_limit(con, settings):
         return _read_ahead(con, settings, source, path)()
 
 
@@ -497,7 +475,7 @@ def ingest_source(
     paths = discover_files(settings, source)
     results: list[BatchResult] = []
     with (
-        _memory_limit(con, settings["ingest"].get("memory_limit", "")),
+        warehouse.memory_limit(con, settings),
         warehouse.companion(con, settings) as other,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool,
     ):
