@@ -456,6 +456,46 @@ def next_batch_id(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
         cur.close()
 
 
+# --- memory ----------------------------------------------------------------------------------
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
+
+
+def _memory_setting(settings: Settings) -> str:
+    """`[ingest] memory_limit`, checked ("" = no limit)."""
+    limit = str(settings["ingest"].get("memory_limit", "")).strip()
+    if limit and not _MEMORY.fullmatch(limit):
+        raise ValueError(f'[ingest] memory_limit 的格式应如 "1GB"：{limit!r}')
+    return limit
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[None]:
+    """DuckDB's memory while batches load (`[ingest] memory_limit`): past it, DuckDB spills
+    to disk, so a pull of millions of lines takes bounded memory. Restored afterwards."""
+    limit = _memory_setting(settings)
+    if not limit:
+        yield
+        return
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{before}'")
+
+
+def _close_writer(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Close a writer. DuckDB checkpoints the embedded file at close, writing out what the
+    batches loaded: that runs within `[ingest] memory_limit` too, not DuckDB's default of most
+    of the machine's memory (at bench scale 100: a peak of 686 MB instead of 1276 MB)."""
+    if not settings.warehouse.is_lake:
+        with suppress(ValueError, duckdb.Error):  # a bad setting or broken connection still closes
+            if limit := _memory_setting(settings):
+                con.execute(f"SET memory_limit = '{limit}'")
+    con.close()
+
+
 # --- the context managers --------------------------------------------------------------------
 
 
@@ -478,7 +518,7 @@ def unlocked_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         _prepare(con, settings)
         yield con
     finally:
-        con.close()
+        _close_writer(con, settings)
 
 
 @contextmanager
@@ -486,6 +526,22 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, held under the single-writer lock, with the schema in place."""
     with exclusive(settings), unlocked_writer(settings) as con:
         yield con
+
+
+@contextmanager
+def companion(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A second connection to the warehouse `con` has open, prepared as it is (macros, views,
+    the district of `settings`): for work beside con's, such as staging the next file in its
+    own temp tables while con writes this one. It holds no lock of its own: con's covers it."""
+    cur = con.cursor()
+    try:
+        _use(cur, settings)
+        _prepare(cur, settings)
+        yield cur
+    finally:
+        cur.close()
 
 
 @contextmanager

@@ -15,11 +15,10 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import re
 import signal
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,52 +132,68 @@ def _ingest(
     watermark: dt.datetime | None = None,
 ) -> BatchResult:
     sniffed = sniffed or detect.sniff(path)
+    with warehouse.memory_limit(con, settings):
+        staged = _stage(con, settings, source, path, name, mtime, sniffed)
+        if isinstance(staged, BatchResult):
+            return staged
+        return _write(con, settings, staged, watermark)
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A file read and validated into its connection's temp tables, not written yet."""
+
+    batch: _Batch
+    refused: FileRefused | None
+    notes: list[str]
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    source: str,
+    path: Path,
+    name: str,
+    mtime: dt.datetime,
+    sniffed: detect.Sniffed,
+) -> BatchResult | _Staged:
+    """Read and validate one file (temp tables only), or say it was ingested before."""
     seen = _seen(con, source, name, sniffed.content_hash)
     if seen is not None:
         return seen
-    # Reading and validating touch only temp tables, so they happen before the transaction;
-    # the transaction covers exactly the persistent writes (rejects, merge, batch, watermark).
     refused: FileRefused | None = None
     notes: list[str] = []
-    with _memory_limit(con, settings["ingest"].get("memory_limit", "")):
-        try:
-            notes = staging.read(con, settings, source, path, name, sniffed)
-            staging.stage(con, settings, source, name, mtime)
-        except FileRefused as exc:
-            refused = exc
-        except BaseException as exc:  # an engine's own error is never shown, only logged
-            if not _engine_failure(exc):
-                raise
-            if _out_of_memory(exc):  # not the file's fault: nothing recorded, the next run retries
-                raise RuntimeError(f"{name}: {OUT_OF_MEMORY}") from exc
-            log.debug("%s %s: reading failed", source, name, exc_info=True)
-            refused = FileRefused(UNREADABLE)
-            log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
-        batch = _Batch(source, name, sniffed.content_hash, mtime)
-        try:
-            return _commit(con, settings, batch, refused, notes, watermark)
-        finally:
-            staging.release(con)
-
-
-_MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
-
-
-@contextmanager
-def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    """DuckDB's memory while one batch loads (`[ingest] memory_limit`): past it, DuckDB spills
-    to disk, so a pull of millions of lines takes bounded memory. Restored afterwards."""
-    if not limit:
-        yield
-        return
-    if not _MEMORY.fullmatch(limit.strip()):
-        raise ValueError(f'[ingest] memory_limit 的格式应如 "1GB"：{limit!r}')
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"SET memory_limit = '{limit.strip()}'")
     try:
-        yield
+        notes = staging.read(con, settings, source, path, name, sniffed)
+        staging.validate(con, settings, source)
+    except FileRefused as exc:
+        refused = exc
+    except BaseException as exc:  # an engine's own error is never shown, only logged
+        if not _engine_failure(exc):
+            raise
+        if _out_of_memory(exc):  # not the file's fault: nothing recorded, the next run retries
+            raise RuntimeError(f"{name}: {OUT_OF_MEMORY}") from exc
+        log.debug("%s %s: reading failed", source, name, exc_info=True)
+        refused = FileRefused(UNREADABLE)
+        log.warning("%s %s: %s (%s)", source, name, UNREADABLE, type(exc).__name__)
+    return _Staged(_Batch(source, name, sniffed.content_hash, mtime), refused, notes)
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    staged: _Staged,
+    watermark: dt.datetime | None = None,
+) -> BatchResult:
+    """A staged file's persistent writes, once every file before it is written (it is compared
+    with what they stored), on the connection that staged it; then its temp tables go."""
+    batch = staged.batch
+    try:
+        if staged.refused is None:
+            staging.against_loaded(con, settings, batch.source, batch.file_name, batch.mtime)
+        return _commit(con, settings, batch, staged.refused, staged.notes, watermark)
     finally:
-        con.execute(f"SET memory_limit = '{before}'")
+        staging.release(con)
 
 
 def _out_of_memory(exc: BaseException) -> bool:
@@ -422,6 +437,15 @@ def ingest_path(
     con: duckdb.DuckDBPyConnection, settings: Settings, source: str, path: Path
 ) -> list[BatchResult]:
     """One inbox file: one batch, or one per member of a ZIP archive."""
+    with warehouse.memory_limit(con, settings):
+        return _read_ahead(con, settings, source, path)()
+
+
+def _read_ahead(
+    con: duckdb.DuckDBPyConnection, settings: Settings, source: str, path: Path
+) -> Callable[[], list[BatchResult]]:
+    """Stage one inbox file on `con`; what is left to do, on the same connection, once every
+    file before it is written. A ZIP archive is read member by member at that point."""
     name = inbox_name(settings, source, path)
     sniffed = detect.sniff(path)
     if sniffed.kind == "zip":
@@ -430,17 +454,38 @@ def ingest_path(
         except FileRefused:
             reader = None
         if reader == "archive":
-            return _ingest_archive(con, settings, source, path, name, sniffed)
-    return [_ingest(con, settings, source, path, name, _mtime(path), sniffed)]
+            return lambda: _ingest_archive(con, settings, source, path, name, sniffed)
+    staged = _stage(con, settings, source, path, name, _mtime(path), sniffed)
+    if isinstance(staged, BatchResult):
+        return lambda: [staged]
+    return lambda: [_write(con, settings, staged)]
 
 
 def ingest_source(
     con: duckdb.DuckDBPyConnection, settings: Settings, source: str
 ) -> list[BatchResult]:
-    """Load every file of one source's inbox that was not ingested yet, oldest first."""
+    """Load every file of one source's inbox that was not ingested yet, oldest first.
+
+    Each file is still its own batch, written in this order. Why two connections: staging a
+    file touches only its connection's temp tables, and most of it runs on one core, so the
+    next file is read and validated on the other connection while this one is written. It is
+    compared with what is stored (`staging.against_loaded`) only once this one has committed.
+    Memory: at most two files' staged rows at a time.
+    """
+    paths = discover_files(settings, source)
     results: list[BatchResult] = []
-    for path in discover_files(settings, source):
-        results += ingest_path(con, settings, source, path)
+    with (
+        warehouse.memory_limit(con, settings),
+        warehouse.companion(con, settings) as other,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool,
+    ):
+        cons = (con, other)
+        ahead: Future[Callable[[], list[BatchResult]]] | None = None
+        for i, path in enumerate(paths):
+            finish = ahead.result() if ahead else _read_ahead(con, settings, source, path)
+            if i + 1 < len(paths):
+                ahead = pool.submit(_read_ahead, cons[(i + 1) % 2], settings, source, paths[i + 1])
+            results += finish()
     return results
 
 

@@ -5,7 +5,8 @@ run before the transaction opens, and the transaction covers exactly the persist
 The steps: the format check picks the reader, the reader fills raw_batch (readers/sink.py),
 dictionary values are normalised once per distinct value, sql/staging/<source>.sql types and
 checks every row, the reader's own findings replace what they explain, and the last row of a
-key wins within the file (and a file older than a loaded one never overrides it).
+key wins within the file (`validate`). Only then is the file compared with what is stored: a
+file older than a loaded one never overrides it (`against_loaded`).
 """
 
 from __future__ import annotations
@@ -53,32 +54,44 @@ def read(
     return plan.notes + notes
 
 
-def stage(
+def validate(con: duckdb.DuckDBPyConnection, settings: Settings, source: str) -> None:
+    """Type and validate raw_batch into `staged`: one row per input row, with its problems.
+
+    Temp tables only, so it may run on one connection while another writes the file before.
+    """
+    spec = settings.sources[source]
+    _build_dim_values(con, settings, spec)
+    warehouse.execute_file(con, f"staging/{source}.sql")
+    if con.execute("SELECT count(*) FROM read_problems").fetchone()[0]:
+        warehouse.execute_file(con, "ingest/read_problems.sql")
+    warehouse.execute_file(con, "ingest/supersede.sql", {"key_column": _key_column(spec)})
+    _drop_raw(con)  # everything later reads `staged`: the raw text need not sit beside it
+
+
+def against_loaded(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     source: str,
     name: str,
     mtime: dt.datetime,
 ) -> None:
-    """Type and validate raw_batch into `staged`: one row per input row, with its problems."""
+    """A file older than a loaded one never overrides it (see older_file.sql). Reads what is
+    stored, so it runs once every file before this one is written."""
     spec = settings.sources[source]
-    _build_dim_values(con, settings, spec)
-    warehouse.execute_file(con, f"staging/{source}.sql")
-    if con.execute("SELECT count(*) FROM read_problems").fetchone()[0]:
-        warehouse.execute_file(con, "ingest/read_problems.sql")
-    key_column = ", ".join(spec["key"])
-    warehouse.execute_file(con, "ingest/supersede.sql", {"key_column": key_column})
     older = {"source": source, "file_mtime": mtime, "file_name": name}
     if warehouse.query(con, "ingest/newer_loaded.sql", older)[0]["newer_loaded"]:
-        # A newer file was loaded before this one: keep its versions (see older_file.sql).
         # The stored version of each key this file repeats (identifiers from the contract only).
         on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in spec["key"])
         con.execute(
             "CREATE OR REPLACE TEMP TABLE stored_versions AS SELECT s._row, t.batch_id "
             f"FROM staged s JOIN {quote('district_' + source)} t ON {on} WHERE len(s.problems) = 0"
         )
-        warehouse.execute_file(con, "ingest/older_file.sql", {"key_column": key_column, **older})
-    _drop_raw(con)  # everything later reads `staged`: the raw text need not sit beside it
+        params = {"key_column": _key_column(spec), **older}
+        warehouse.execute_file(con, "ingest/older_file.sql", params)
+
+
+def _key_column(spec: dict[str, Any]) -> str:
+    return ", ".join(spec["key"])
 
 
 # The batch's temp tables besides the readers' raw ones (readers/sink.py).

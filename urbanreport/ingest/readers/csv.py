@@ -15,7 +15,9 @@ blank rows all count).
 from __future__ import annotations
 
 import csv
+import mmap
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ _FIRST_LINES = 100  # physical lines read first to find the header in
 _HEAD_LINES = 2000  # … and at most, when 20 records need more lines (multi-line cells)
 _FIELD_LIMIT = 1 << 24  # a remark cell may be long; the csv module's default is 128 KiB
 _BLANK = (b"\n\n", b"\n\r\n")  # CR-only files never take the DuckDB path
+_TEXT = re.compile(rb"[^\r\n]")  # anything but a line ending
 
 
 @dataclass(frozen=True)
@@ -175,20 +178,16 @@ def _duckdb_can_number(utf8: Path, encoding: str, head: Head) -> bool:
 
 
 def _has_blank_lines(path: Path, offset: int) -> bool:
-    """An empty line after `offset`, other than empty lines at the very end of the file."""
-    tail = b"\n"
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        while chunk := fh.read(1 << 22):
-            block = tail + chunk
-            if _BLANK[0] in block or _BLANK[1] in block:
-                at = min(i for i in (block.find(b) for b in _BLANK) if i >= 0)
-                if block[at:].strip(b"\r\n"):
-                    return True
-                # only line endings after it: blank lines at the very end are harmless
-                return any(more.strip(b"\r\n") for more in iter(lambda: fh.read(1 << 22), b""))
-            tail = block[-2:]
-    return False
+    """An empty line after `offset`, other than empty lines at the very end of the file.
+
+    `offset` is where the line after the header starts, so the byte before it ends a line.
+    Searched in a memory map: the file's bytes are scanned in place, never copied."""
+    if path.stat().st_size <= offset:
+        return False
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        found = [at for at in (mm.find(b, offset - 1) for b in _BLANK) if at >= 0]
+        # only line endings after the first one: blank lines at the very end are harmless
+        return bool(found) and _TEXT.search(mm, min(found)) is not None
 
 
 def _read_duckdb(
