@@ -488,7 +488,7 @@ def memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator
 def _close_writer(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Close a writer. DuckDB checkpoints the embedded file at close, writing out what the
     batches loaded: that runs within `[ingest] memory_limit` too, not DuckDB's default of most
-    of the machine's memory (at bench scale 100: a peak of 686 MB instead of 1276 MB)."""
+    of the machine's memory (at bench scale 100, with 512MB: a peak of 686 MB, not 1276 MB)."""
     if not settings.warehouse.is_lake:
         with suppress(ValueError, duckdb.Error):  # a bad setting or broken connection still closes
             if limit := _memory_setting(settings):
