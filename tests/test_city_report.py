@@ -86,6 +86,18 @@ def test_a_district_without_data_reads_missing_never_zero(
     assert f"全市{filed.name}{formatting.figure(filed, total)}" in text
 
 
+def test_the_district_with_the_highest_figure_is_named_and_a_tie_is_a_tie() -> None:
+    filed = catalogue.indicator("enforcement.filed_cases")
+    ahead = document(city_input())
+    expected = formatting.figure(filed, city_input().districts[0].result["indicators"][filed.key])
+    assert any(f"各区县中龙湖区最多（{expected}）" in s for s in ahead.sentences())
+    level = city_input()
+    level.districts[1].result["indicators"] = copy.deepcopy(level.districts[0].result["indicators"])
+    sentences = document(level).sentences()
+    assert any(f"各区县中龙湖区、金平区并列最多（{expected}）" in s for s in sentences)
+    assert not any("龙湖区最多" in s for s in sentences)
+
+
 def test_the_city_report_comes_in_every_format(doc: blocks.Document, rendered: bytes) -> None:
     assert rendered.startswith(b"%PDF-")
     word = docx.render(doc)

@@ -100,9 +100,14 @@ def _sentence(item: catalogue.Indicator, fig: Figures, source: CityInput) -> str
     known = [(d, d.result.get("indicators", {}).get(key)) for d in source.districts]
     known = [(d, v) for d, v in known if v is not None]
     if len(known) > 1:
-        top, value = max(known, key=lambda pair: formatting.decimal(pair[1]))
+        _, value = max(known, key=lambda pair: formatting.decimal(pair[1]))
+        shown = formatting.figure(item, value)
+        # Districts whose figure prints the same as the highest share the place: a tie is said
+        # as a tie, never as one district ahead with the same number.
+        leaders = [d.name for d, v in known if formatting.figure(item, v) == shown]
         word = "最高" if item.kind in ("rate", "hours", "days") else "最多"
-        text += f"各区县中{top.name}{word}（{formatting.figure(item, value)}）。"
+        place = f"并列{word}" if len(leaders) > 1 else word
+        text += f"各区县中{'、'.join(leaders)}{place}（{shown}）。"
     return text
 
 
