@@ -34,6 +34,7 @@ from tests.factories import (
     permit_row,
     record,
     rejects,
+    set_mtime,
     table,
     target_row,
     write_csv,
@@ -734,3 +735,54 @@ def test_ingest_all_loads_every_source_and_survives_a_refused_file(
         assert con.execute(
             "SELECT bool_and(rows_read = rows_loaded + rows_rejected) FROM batches"
         ).fetchone()[0]
+
+
+# --- reading ahead ------------------------------------------------------------------------------
+
+
+def _stored(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """What the ingest stored, without the wall-clock time each batch was loaded at."""
+    queries = {
+        "batches": "SELECT * EXCLUDE (loaded_at) FROM batches",
+        "rejects": "SELECT * FROM rejects",
+        "enforcement": "SELECT * FROM enforcement",
+        "batch_touches": "SELECT * FROM batch_touches",
+    }
+    return {t: sorted(con.execute(q).fetchall(), key=repr) for t, q in queries.items()}
+
+
+@pytest.mark.parametrize("read_ahead", [1, 2, 3])
+def test_reading_ahead_stores_what_one_file_at_a_time_stores(
+    tmp_path: Path, read_ahead: int
+) -> None:
+    """Files staged ahead on other connections are still written in order, each compared with
+    what the files before it stored: a repeated key, a refused file, rejects, an identical
+    re-drop and a file older than a loaded one give the same warehouse at every depth."""
+
+    def drop(name: str, mtime: float, rows: list[dict]) -> None:
+        set_mtime(write_rows_csv(folder / name, rows), mtime)
+
+    stored = {}
+    for depth in (0, read_ahead):
+        settings = make_settings(tmp_path / str(depth), f"[ingest]\nread_ahead = {depth}\n")
+        folder = inbox(settings, "enforcement")
+        drop("01.csv", 1000, [enforcement_row(case_id=f"E{i}") for i in range(5)])
+        drop("02.csv", 2000, [enforcement_row(case_id="E1", fine_yuan="800")])
+        drop("03.csv", 3000, [enforcement_row(case_id="E2", fine_yuan="-1")])
+        write_csv(folder / "04.csv", ["办件编号"], [["X"]])
+        set_mtime(folder / "04.csv", 4000)
+        drop("05.csv", 5000, [enforcement_row(case_id="E3", fine_yuan="900")])
+        (folder / "06.csv").write_bytes((folder / "02.csv").read_bytes())
+        set_mtime(folder / "06.csv", 6000)
+        with warehouse.writer(settings) as con:
+            first = ingest_source(con, settings, "enforcement")
+        # a late copy of an older export: E3 stays as the newer file (05.csv) has it
+        drop("07.csv", 4500, [enforcement_row(case_id="E3", fine_yuan="100")])
+        drop("08.csv", 8000, [enforcement_row(case_id="E4", fine_yuan="700")])
+        with warehouse.writer(settings) as con:
+            second = ingest_source(con, settings, "enforcement")
+            statuses = [r.status for r in first] + [r.status for r in second if not r.skipped]
+            assert statuses == ["loaded"] * 3 + ["refused", "loaded", "skipped", "loaded", "loaded"]
+            assert record(con, "enforcement", "case_id", "E3")["fine_yuan"] == Decimal("900")
+            stored[depth] = _stored(con)
+    assert stored[read_ahead] == stored[0]

@@ -302,6 +302,10 @@ def test_a_lake_never_created_is_missing_for_readers(
     settings = postgres.lake_settings(tmp_path, postgres.new_database(), tmp_path / "data")
     with pytest.raises(FileNotFoundError, match="仓库不存在"), warehouse.reader(settings):
         pytest.fail("there is no lake to read yet")
+    with warehouse.connection(settings):  # a first writer has attached it, not yet made tables
+        pass
+    with pytest.raises(FileNotFoundError, match="仓库不存在"), warehouse.reader(settings):
+        pytest.fail("a lake without its tables is not there to read yet")
     moved = postgres.lake_settings(tmp_path / "b", settings.warehouse.catalog["dbname"], tmp_path)
     with warehouse.writer(settings) as con:
         assert count(con, "batches") == 0

@@ -159,7 +159,7 @@ def test_a_killed_run_leaves_no_partial_batch_and_the_next_run_takes_its_lease_o
     proc = start(INGEST, settings.home, password=postgres.password)
     deadline = time.monotonic() + 300
     while True:  # kill the run once some batches are in: it is in the middle of the inbox
-        assert proc.poll() is None, "the run finished before it could be killed"
+        assert proc.poll() is None, "finished before it could be killed: " + proc.communicate()[1]
         assert time.monotonic() < deadline
         if visible_batches(settings) >= 2:
             break

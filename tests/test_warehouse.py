@@ -134,3 +134,38 @@ def test_a_warehouse_from_before_the_counters_keeps_numbering_after_its_last_bat
         assert warehouse.next_batch_id(con, settings) == 9  # the gap a failed batch would leave
         ids = [r[0] for r in con.execute("SELECT batch_id FROM batches ORDER BY 1").fetchall()]
         assert ids == [7, 8]
+
+
+# --- compaction at close ------------------------------------------------------------------------
+
+
+def _stored_and_live(settings) -> tuple[int, int]:
+    """Rows the enforcement table's row groups hold (replaced ones included) and rows it has."""
+    with warehouse.reader(settings) as con:
+        return con.execute(
+            "SELECT (SELECT sum(count) FROM pragma_storage_info('enforcement') "
+            "        WHERE column_id = 0 AND column_path = '[0]'), "
+            "(SELECT count(*) FROM enforcement)"
+        ).fetchone()
+
+
+@pytest.mark.parametrize(("replaced", "compacted"), [(5, False), (20, True)])
+def test_a_writer_compacts_only_once_replaced_rows_reach_a_tenth(
+    tmp_path: Path, replaced: int, compacted: bool
+) -> None:
+    """Appending never rewrites the stored row groups at close; replaced rows are reclaimed
+    once they reach a tenth of the table."""
+    settings = make_settings(tmp_path)
+    folder = inbox(settings, "enforcement")
+    write_rows_csv(folder / "a.csv", [enforcement_row(case_id=f"E{i:03}") for i in range(100)])
+    write_rows_csv(folder / "b.csv", [enforcement_row(case_id=f"N{i:03}") for i in range(30)])
+    with warehouse.writer(settings) as con:
+        ingest_source(con, settings, "enforcement")
+    assert _stored_and_live(settings) == (130, 130)
+    rows = [enforcement_row(case_id=f"E{i:03}", fine_yuan="900") for i in range(replaced)]
+    write_rows_csv(folder / "c.csv", rows)
+    with warehouse.writer(settings) as con:
+        ingest_source(con, settings, "enforcement")
+    stored, live = _stored_and_live(settings)
+    assert live == 130
+    assert stored == (130 if compacted else 130 + replaced)

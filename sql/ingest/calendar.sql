@@ -1,5 +1,5 @@
 -- Replace the working-day calendar with the rows built in urbanreport/core/workdays.py
--- (registered frame calendar_frame), in one transaction that also bumps the 'calendar' counter:
+-- (temp table calendar_frame), in one transaction that also bumps the 'calendar' counter:
 -- two writers rebuilding at once then conflict, and the later one retries, instead of both
 -- filling an empty table (DuckLake has no primary key to refuse the second copy of a day).
 UPDATE counters SET value = value + 1 WHERE name = 'calendar';

@@ -88,6 +88,11 @@ def sql_text(relpath: str) -> str:
     return (SQL_DIR / relpath).read_text(encoding="utf-8")
 
 
+def quote(identifier: str) -> str:
+    """An SQL identifier, quoted (names from the source contract, never from a file)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def execute_file(
     con: duckdb.DuckDBPyConnection, relpath: str, params: Mapping[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -485,15 +490,54 @@ def memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator
         con.execute(f"SET memory_limit = '{before}'")
 
 
+@contextmanager
+def threads_beside(con: duckdb.DuckDBPyConnection, others: int) -> Iterator[None]:
+    """DuckDB's worker threads while `others` more connections run statements beside con.
+
+    Why fewer: each connection's statement runs on its caller's thread too, so with the default
+    of one thread per core, three connections on two cores had a worker besides to contend with
+    (six bench scale-100 files, two read ahead: 6.4 s and 11.9 s of CPU with two threads, 5.1 s
+    and 8.8 s with one). Restored afterwards."""
+    before = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    con.execute(f"SET threads = {max(1, before - others)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {before}")
+
+
 def _close_writer(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Close a writer. DuckDB checkpoints the embedded file at close, writing out what the
     batches loaded: that runs within `[ingest] memory_limit` too, not DuckDB's default of most
-    of the machine's memory (at bench scale 100, with 512MB: a peak of 686 MB, not 1276 MB)."""
+    of the machine's memory (at bench scale 100, with 512MB: a peak of 686 MB, not 1276 MB).
+
+    Why a writer's checkpoints do not compact by default: every batch appends its own row
+    groups, the last one partly filled, and DuckDB's checkpoint merges partly filled row groups
+    by rewriting every row group after them: at bench scale 100 that was 3.6 s of the ingest's
+    last checkpoint, to save a few row groups nobody reads faster. A row group whose rows were
+    all replaced (a month dropped again) is freed without it. So the checkpoint compacts only
+    once the rows replaced but still stored reach a tenth of a table (`_worth_compacting`)."""
     if not settings.warehouse.is_lake:
         with suppress(ValueError, duckdb.Error):  # a bad setting or broken connection still closes
             if limit := _memory_setting(settings):
                 con.execute(f"SET memory_limit = '{limit}'")
+            if _worth_compacting(con, settings):
+                con.execute("RESET max_vacuum_tasks")
     con.close()
+
+
+def _worth_compacting(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Whether a core table stores at least a tenth more rows than it holds (replaced rows)."""
+    for table in settings.sources:
+        stored, live = con.execute(
+            "SELECT (SELECT sum(count) FROM pragma_storage_info($t) "
+            "        WHERE column_id = 0 AND column_path = '[0]'), "
+            f"(SELECT count(*) FROM {quote(table)})",
+            {"t": table},
+        ).fetchone()
+        if stored and stored - live >= max(live, 1) / 10:
+            return True
+    return False
 
 
 # --- the context managers --------------------------------------------------------------------
@@ -516,6 +560,8 @@ def unlocked_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             "建立仓库表 (creating the warehouse tables)",
         )
         _prepare(con, settings)
+        if not settings.warehouse.is_lake:
+            con.execute("SET max_vacuum_tasks = 0")  # see _close_writer
         yield con
     finally:
         _close_writer(con, settings)
@@ -564,6 +610,8 @@ def reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     was never created."""
     con = _connect(settings, read_only=True)
     try:
+        if not query(con, "ingest/created.sql")[0]["created"]:
+            raise FileNotFoundError(_missing(describe(settings)))
         _check_schema(con, settings)
         _prepare(con, settings)
         con.execute("BEGIN TRANSACTION")

@@ -11,11 +11,11 @@ year); else Monday–Friday, marked provisional so reports can say so.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import chinese_calendar
 import duckdb
-import pyarrow as pa
 
 from urbanreport.core import warehouse
 from urbanreport.core.config import Settings
@@ -51,8 +51,8 @@ def day_status(
 
 def calendar_rows(
     settings: Settings, data_years: tuple[int | None, int | None] = (None, None)
-) -> pa.Table:
-    """All days of the span with their working-day status and running number.
+) -> dict[str, list[Any]]:
+    """All days of the span with their working-day status and running number, by column.
 
     The span is the configured one, widened to every year the data touches, so a date outside
     it still gets a (provisional, Monday–Friday) entry rather than no working-day count at all.
@@ -72,14 +72,7 @@ def calendar_rows(
         seqs.append(seq)
         provisional.append(is_provisional)
         day += dt.timedelta(days=1)
-    return pa.table(
-        {
-            "d": days,
-            "is_workday": flags,
-            "workday_seq": pa.array(seqs, pa.int32()),
-            "provisional": provisional,
-        }
-    )
+    return {"d": days, "is_workday": flags, "workday_seq": seqs, "provisional": provisional}
 
 
 def refresh_calendar(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -95,8 +88,9 @@ def refresh_calendar(con: duckdb.DuckDBPyConnection, settings: Settings) -> None
         if warehouse.query(c, "ingest/calendar_changed.sql")[0]["changed"]:
             warehouse.execute_file(c, "ingest/calendar.sql")
 
-    con.register("calendar_frame", rows)
+    columns = json.dumps(rows, default=dt.date.isoformat)
+    warehouse.execute_file(con, "ingest/calendar_frame.sql", {"columns": columns})
     try:
         warehouse.transaction(con, settings, rebuild, "更新工作日历 (updating the calendar)")
     finally:
-        con.unregister("calendar_frame")
+        con.execute("DROP TABLE IF EXISTS calendar_frame")

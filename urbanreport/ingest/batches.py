@@ -19,6 +19,7 @@ import signal
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -466,28 +467,35 @@ def ingest_source(
 ) -> list[BatchResult]:
     """Load every file of one source's inbox that was not ingested yet, oldest first.
 
-    Each file is still its own batch, written in this order. Why two connections: staging a
-    file touches only its connection's temp tables, and most of it runs on one core, so the
-    next file is read and validated on the other connection while this one is written. It is
-    compared with what is stored (`staging.against_loaded`) only once this one has committed.
-    Memory: at most two files' staged rows at a time.
+    Each file is still its own batch, written in this order. Why several connections: staging a
+    file touches only its connection's temp tables and runs mostly on one core, so the next
+    `[ingest] read_ahead` files are read and validated, each on a connection of its own, while
+    this one is written. A file is compared with what is stored (`staging.against_loaded`) only
+    once every file before it has committed. Memory: at most read_ahead + 1 files' staged rows.
     """
     paths = discover_files(settings, source)
-    if len(paths) < 2:  # nothing to read ahead: no second connection (23 ms to prepare), no thread
+    ahead = min(int(settings["ingest"]["read_ahead"]), len(paths) - 1)
+    if ahead < 1:  # nothing to read ahead: no second connection (23 ms to prepare), no thread
         return [r for path in paths for r in ingest_path(con, settings, source, path)]
     results: list[BatchResult] = []
-    with (
-        warehouse.memory_limit(con, settings),
-        warehouse.companion(con, settings) as other,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool,
-    ):
-        cons = (con, other)
-        ahead: Future[Callable[[], list[BatchResult]]] | None = None
-        for i, path in enumerate(paths):
-            finish = ahead.result() if ahead else _read_ahead(con, settings, source, path)
-            if i + 1 < len(paths):
-                ahead = pool.submit(_read_ahead, cons[(i + 1) % 2], settings, source, paths[i + 1])
-            results += finish()
+    with ExitStack() as stack:
+        stack.enter_context(warehouse.memory_limit(con, settings))
+        stack.enter_context(warehouse.threads_beside(con, ahead))
+        cons = [con] + [
+            stack.enter_context(warehouse.companion(con, settings)) for _ in range(ahead)
+        ]
+        pool = ThreadPoolExecutor(ahead, thread_name_prefix="read-ahead")
+        stack.callback(pool.shutdown, cancel_futures=True)  # a failed file stages no more
+
+        def stage(j: int) -> Future[Callable[[], list[BatchResult]]]:
+            # file j's connection last held file j - ahead - 1, written before j is submitted
+            return pool.submit(_read_ahead, cons[j % len(cons)], settings, source, paths[j])
+
+        staged = [stage(j) for j in range(ahead)]
+        for i in range(len(paths)):
+            if i + ahead < len(paths):
+                staged.append(stage(i + ahead))
+            results += staged[i].result()()
     return results
 
 

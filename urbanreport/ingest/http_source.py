@@ -24,15 +24,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import duckdb
-import httpx
 
 from urbanreport.core import clock
 from urbanreport.core.clock import SHANGHAI, local_naive
 from urbanreport.core.config import Settings
+
+if TYPE_CHECKING:  # imported where a pull runs: an ingest of files never loads it (18 MB)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,8 @@ def parse_updated_at(value: Any) -> datetime | None:
 
 def _display_url(base_url: str, params: dict[str, Any]) -> str:
     """The request URL for messages, without any user:password a base URL might carry."""
+    import httpx
+
     url = httpx.URL(base_url.rstrip("/") + "/cases")
     if url.userinfo:
         url = url.copy_with(userinfo=b"")
@@ -121,6 +125,8 @@ def _get_page(
     sleep: Callable[[float], None],
 ) -> dict[str, Any]:
     """One page as parsed JSON, retrying what may be transient (timeouts, network, 5xx, 429)."""
+    import httpx
+
     url = base_url.rstrip("/") + "/cases"
     shown = _display_url(base_url, params)
     headers = {"Accept": "application/json"}
@@ -307,6 +313,8 @@ def pull(
         format_since(start),
         "（全量）" if full_refresh else "",
     )
+
+    import httpx
 
     started = local_naive(clock.now())
     directory = settings.home / "pulls" / SOURCE

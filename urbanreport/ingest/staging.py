@@ -12,21 +12,22 @@ file older than a loaded one never overrides it (`against_loaded`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from urbanreport.core import warehouse
 from urbanreport.core.config import Settings
 from urbanreport.core.normalize import STREET_SUFFIX, match_dictionary
+from urbanreport.core.warehouse import quote
 from urbanreport.ingest.readers import detect
 from urbanreport.ingest.readers.csv import read_table
 from urbanreport.ingest.readers.excel import read_workbook
 from urbanreport.ingest.readers.header import HeaderIndex
 from urbanreport.ingest.readers.jsonl import read_jsonl
-from urbanreport.ingest.readers.sink import drop_raw_batch, prepare, quote
+from urbanreport.ingest.readers.sink import drop_raw_batch, prepare
 from urbanreport.ingest.refusal import FileRefused
 
 
@@ -142,14 +143,5 @@ def _build_dim_values(
             for value, parent in _dictionary_value(settings, field["dictionary"], raw):
                 rows.append((name, raw, value, parent))
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-    frame = pa.table(
-        {
-            key: pa.array(col, pa.string())
-            for key, col in zip(("col", "raw", "value", "parent"), columns, strict=True)
-        }
-    )
-    con.register("dim_frame", frame)
-    try:
-        warehouse.execute_file(con, "ingest/dim_values.sql")
-    finally:
-        con.unregister("dim_frame")
+    lists = dict(zip(("col", "raw", "value", "parent"), columns, strict=True))
+    warehouse.execute_file(con, "ingest/dim_values.sql", {"columns": json.dumps(lists)})

@@ -14,7 +14,7 @@ import duckdb
 
 from urbanreport.core import warehouse
 from urbanreport.core.config import Settings
-from urbanreport.ingest.readers.sink import quote
+from urbanreport.core.warehouse import quote
 
 
 def _record_dates(con: duckdb.DuckDBPyConnection, source: str, batch_id: int) -> None:

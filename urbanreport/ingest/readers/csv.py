@@ -27,6 +27,7 @@ from typing import TextIO
 import duckdb
 
 from urbanreport.core import warehouse
+from urbanreport.core.warehouse import quote
 from urbanreport.ingest.readers.detect import UNKNOWN_ENCODING
 from urbanreport.ingest.readers.header import (
     HEADER_SEARCH_ROWS,
@@ -35,7 +36,7 @@ from urbanreport.ingest.readers.header import (
     extras_note,
     find_header,
 )
-from urbanreport.ingest.readers.sink import RawSink, drop_raw_batch, quote
+from urbanreport.ingest.readers.sink import RawSink, drop_raw_batch
 from urbanreport.ingest.refusal import FileRefused
 
 DELIMITERS = (",", "\t")

@@ -17,16 +17,17 @@ holds a whole file as Python objects (a 2-million-line pull stays in bounded mem
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
+
+from urbanreport.core.warehouse import quote
+
+if TYPE_CHECKING:  # imported by the Python readers only: DuckDB's own CSV reader needs none
+    import pyarrow as pa
 
 ROW_BITS = 40  # rows of one sheet fit below this bit; the sheet number sits above it
 CHUNK_ROWS = 50_000
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def sheet_row(sheet_no: int, row: int) -> int:
@@ -82,6 +83,8 @@ class RawSink:
         self._problems.append((row, column, raw, reason))
 
     def flush(self) -> None:
+        import pyarrow as pa
+
         if self._rows:
             self.rows += len(self._rows)
             arrays = {"_row": pa.array(self._numbers, pa.int64())}
