@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import REPO_ROOT
+from tests.factories import REPO_ROOT, enforcement_row, inbox, make_settings, write_rows_csv
 
 CHILD = r"""
-import resource, sys
+import sys
 from pathlib import Path
 from urbanreport.core import warehouse
 from urbanreport.core.config import load_settings
@@ -27,7 +27,9 @@ settings = load_settings(home=sys.argv[1])
 with warehouse.writer(settings) as con:
     con.execute("SET enable_progress_bar = false")
     r = ingest_file(con, settings, "dcm_cases", Path(sys.argv[2]))
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# the process's own peak: ru_maxrss would also count the parent's memory carried over the exec
+peak_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+peak_mb = peak_kb // 1024
 print(r.status, r.rows_read, r.rows_loaded, r.rows_rejected, peak_mb)
 """
 LINE = (
@@ -71,3 +73,29 @@ def test_two_million_lines_load_in_bounded_memory(tmp_path: Path) -> None:
     assert small_counts == ["loaded", "20000", "19999", "1"]
     assert counts == ["loaded", "2000000", "1999998", "2"]  # read = loaded + rejected
     assert big_mb - small_mb < 800, (small_mb, big_mb)
+
+
+IMPORTS = r"""
+import sys
+from urbanreport.core.config import load_settings
+from urbanreport.ingest.batches import ingest_all
+summary = ingest_all(load_settings(home=sys.argv[1]))
+statuses = [b.status for bs in summary.values() for b in bs]
+print(statuses, "pyarrow" in sys.modules, "httpx" in sys.modules)
+"""
+
+
+def test_an_ingest_of_csv_files_imports_neither_pyarrow_nor_httpx(tmp_path: Path) -> None:
+    """Together 60 MB of an ingest's memory: only the Python readers and the HTTP pull need
+    them, and load them where they run."""
+    settings = make_settings(tmp_path)
+    write_rows_csv(inbox(settings, "enforcement") / "e.csv", [enforcement_row()])
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORTS, str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert out.stdout.split() == ["['loaded']", "False", "False"], out.stdout + out.stderr
