@@ -475,6 +475,17 @@ def _memory_setting(settings: Settings) -> str:
 
 
 @contextmanager
+def _setting(con: duckdb.DuckDBPyConnection, name: str, value: object) -> Iterator[None]:
+    """A DuckDB setting (of the whole database) for the length of the block, then as before."""
+    before = con.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+    con.execute(f"SET {name} = '{value}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = '{before}'")
+
+
+@contextmanager
 def memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[None]:
     """DuckDB's memory while batches load (`[ingest] memory_limit`): past it, DuckDB spills
     to disk, so a pull of millions of lines takes bounded memory. Restored afterwards."""
@@ -482,12 +493,8 @@ def memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator
     if not limit:
         yield
         return
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"SET memory_limit = '{limit}'")
-    try:
+    with _setting(con, "memory_limit", limit):
         yield
-    finally:
-        con.execute(f"SET memory_limit = '{before}'")
 
 
 @contextmanager
@@ -498,12 +505,9 @@ def threads_beside(con: duckdb.DuckDBPyConnection, others: int) -> Iterator[None
     of one thread per core, three connections on two cores had a worker besides to contend with
     (six bench scale-100 files, two read ahead: 6.4 s and 11.9 s of CPU with two threads, 5.1 s
     and 8.8 s with one). Restored afterwards."""
-    before = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-    con.execute(f"SET threads = {max(1, before - others)}")
-    try:
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    with _setting(con, "threads", max(1, threads - others)):
         yield
-    finally:
-        con.execute(f"SET threads = {before}")
 
 
 def _close_writer(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
